@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+/**
+ * The `gyre` command line: serve, genconfig, gentoken, checkconfig, version.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { signToken } from '../auth/sign.js';
+import { ConfigError } from '../config/errors.js';
+import { generateConfig } from '../config/generate.js';
+import { loadConfig } from '../config/load.js';
+import type { ConfigInput } from '../config/tree.js';
+import { createLogger } from '../log.js';
+import { GyreServer } from '../server.js';
+import { VERSION } from '../version.js';
+
+/** The config file used when none is named. */
+export const DEFAULT_CONFIG_FILE = 'config.json';
+
+const USAGE = `Usage: gyre <command> [options]
+
+Commands:
+  serve [--config FILE] [--port N] [--insecure] [--log-level L]
+                         run the server (default config file: ./config.json, created if missing)
+  genconfig [FILE]       write a starter config (fresh HMAC secret and API key; default ./config.json)
+  gentoken --user ID [--ttl S] [--channel CH] [--info JSON] [--config FILE]
+                         print a connection token (or a subscription token with --channel)
+  checkconfig FILE       validate a config file
+  version                print the version
+`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+  process.exit(code);
+}
+
+function load(file: string | undefined, overrides?: ConfigInput) {
+  try {
+    const result = loadConfig({ ...(file !== undefined && { file }), ...(overrides !== undefined && { overrides }) });
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    return result.config;
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`config error: ${e.message}`);
+    throw e;
+  }
+}
+
+function writeStarterConfig(file: string): void {
+  writeFileSync(file, JSON.stringify(generateConfig(), null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      insecure: { type: 'boolean' },
+      'log-level': { type: 'string' },
+    },
+  });
+  let file = values.config;
+  let created = false;
+  if (file === undefined) {
+    file = DEFAULT_CONFIG_FILE;
+    if (!existsSync(file)) {
+      writeStarterConfig(file);
+      created = true;
+    }
+  } else if (!existsSync(file)) {
+    fail(`config error: file not found: ${file}`);
+  }
+  const overrides: Record<string, Record<string, unknown>> = {};
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port: ${values.port}`);
+    overrides['http_server'] = { port };
+  }
+  if (values.insecure === true) overrides['client'] = { insecure: true };
+  if (values['log-level'] !== undefined) overrides['log'] = { level: values['log-level'] };
+  const config = load(file, overrides);
+  const log = createLogger(config.log);
+  const server = new GyreServer({ config, log });
+  const port = await server.listen();
+  log.info({ port, config: file, engine: config.engine.type, node: server.node.name }, `Gyre ${VERSION} listening`);
+  if (created) log.info(`created ${file} with a fresh HMAC secret and API key`);
+  if (config.client.insecure) {
+    log.warn('INSECURE mode: clients connect without tokens and may use every channel; never use it in production');
+  } else {
+    log.info(
+      `connect with a token: npx gyre gentoken --user 42 --config ${file}` +
+        ' (or start in insecure mode for development: npm start -- --insecure)',
+    );
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.warn('shutdown timeout reached: exiting');
+      process.exit(0);
+    }, config.shutdown.timeout + 1000);
+    force.unref();
+    server.shutdown().then(
+      () => {
+        log.info('stopped');
+        log.flush?.();
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function genconfig(args: string[]): void {
+  const file = args[0] ?? DEFAULT_CONFIG_FILE;
+  if (existsSync(file)) fail(`${file} exists already; not overwriting it`);
+  writeStarterConfig(file);
+  process.stdout.write(`wrote ${file}\n`);
+}
+
+async function gentoken(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: 'string', short: 'u' },
+      ttl: { type: 'string' },
+      channel: { type: 'string' },
+      info: { type: 'string' },
+      config: { type: 'string', short: 'c' },
+    },
+  });
+  if (values.user === undefined) fail('gentoken: --user is required (use --user "" for an anonymous token)');
+  const file = values.config ?? DEFAULT_CONFIG_FILE;
+  if (!existsSync(file)) fail(`gentoken: config file not found: ${file} (create one with: gyre genconfig)`);
+  const config = load(file);
+  const secret = config.client.token.hmac_secret_key;
+  if (secret === '') fail('gentoken: client.token.hmac_secret_key is not set in the config');
+  const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 0) fail(`invalid --ttl: ${values.ttl}`);
+  const claims: Record<string, unknown> = { sub: values.user };
+  if (values.channel !== undefined) claims['channel'] = values.channel;
+  if (values.info !== undefined) {
+    try {
+      claims['info'] = JSON.parse(values.info) as unknown;
+    } catch {
+      fail('gentoken: --info must be JSON');
+    }
+  }
+  const subSecret = config.client.subscription_token.enabled ? config.client.subscription_token.hmac_secret_key : secret;
+  const token = await signToken(claims, {
+    hmacSecret: values.channel !== undefined && subSecret !== '' ? subSecret : secret,
+    ...(ttl > 0 && { ttlSeconds: ttl }),
+  });
+  process.stdout.write(token + '\n');
+}
+
+function checkconfig(args: string[]): void {
+  const file = args[0];
+  if (file === undefined) fail('checkconfig: a FILE is required');
+  if (!existsSync(file)) fail(`config error: file not found: ${file}`);
+  load(file);
+  process.stdout.write(`${file}: OK\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'genconfig':
+      return genconfig(rest);
+    case 'gentoken':
+      return gentoken(rest);
+    case 'checkconfig':
+      return checkconfig(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`gyre ${VERSION}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      fail(`unknown command: ${command}\n\n${USAGE}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
+    fail(`${e.message}\n\n${USAGE}`, 2);
+  }
+  if (e instanceof Error && 'code' in e && e.code === 'EADDRINUSE') fail(`cannot listen: ${e.message}`);
+  fail(`gyre: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+});

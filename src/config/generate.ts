@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+
+/** The starter configuration written by `gyre genconfig`, in file form (Centrifugo v6 layout). */
+export interface GeneratedConfig {
+  http_server: { port: number };
+  log: { level: string };
+  client: {
+    token: { hmac_secret_key: string };
+    allowed_origins: string[];
+  };
+  http_api: { key: string };
+  health: { enabled: boolean };
+  channel: {
+    without_namespace: {
+      presence: boolean;
+      join_leave: boolean;
+      force_push_join_leave: boolean;
+      history_size: number;
+      history_ttl: string;
+      force_recovery: boolean;
+      allow_subscribe_for_client: boolean;
+      allow_history_for_subscriber: boolean;
+      allow_presence_for_subscriber: boolean;
+    };
+    namespaces: Array<Record<string, unknown>>;
+  };
+}
+
+/** A fresh random secret: 32 random bytes, base64url. */
+export function randomSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/**
+ * A starter config, ready for `JSON.stringify(..., null, 2)`: a fresh random
+ * `client.token.hmac_secret_key` and `http_api.key`, no allowed origins (same-origin only),
+ * the health endpoint on, and channels without namespace with presence, join/leave, a short
+ * history (100 publications for 300s) and forced recovery, subscribable by authenticated users.
+ */
+export function generateConfig(): GeneratedConfig {
+  return {
+    http_server: { port: 8000 },
+    log: { level: 'info' },
+    client: {
+      token: { hmac_secret_key: randomSecret() },
+      allowed_origins: [],
+    },
+    http_api: { key: randomSecret() },
+    health: { enabled: true },
+    channel: {
+      without_namespace: {
+        presence: true,
+        join_leave: true,
+        force_push_join_leave: true,
+        history_size: 100,
+        history_ttl: '300s',
+        force_recovery: true,
+        allow_subscribe_for_client: true,
+        allow_history_for_subscriber: true,
+        allow_presence_for_subscriber: true,
+      },
+      namespaces: [],
+    },
+  };
+}

@@ -1,0 +1,710 @@
+/**
+ * A client connection: the protocol state machine (connect first, then commands), command dispatch,
+ * subscriptions, pings and expiry. Commands of one connection run one after another.
+ */
+import { randomUUID } from 'node:crypto';
+import { InvalidTokenError, TokenExpiredError, TokenVerifierUnavailableError } from '../auth/errors.js';
+import {
+  DisconnectException,
+  Disconnects,
+  Errors,
+  ProtocolException,
+  Unsubscribes,
+  type Disconnect,
+  type ProtocolError,
+} from '../protocol/codes.js';
+import { CommandDecodeError, decodeFrame } from '../protocol/json-decode.js';
+import {
+  encodeClientInfo,
+  encodeCodeReason,
+  encodeError,
+  encodeObject,
+  encodePublication,
+  encodePush,
+  encodeResult,
+  PING,
+} from '../protocol/json-encode.js';
+import type {
+  ClientInfo,
+  Command,
+  ConnectRequest,
+  HistoryRequest,
+  Publication,
+  RawJson,
+  SubscribeRequest,
+} from '../protocol/types.js';
+import { OutFrame } from '../transport/frame.js';
+import type { Transport } from '../transport/types.js';
+import type { ResolvedChannel } from './channel-rules.js';
+import type { GyreNode } from './node.js';
+import { ClientSubscription, type SubscriptionOverride } from './subscription.js';
+import { toRawJson } from './raw-json.js';
+
+type State = 'connecting' | 'connected' | 'closed';
+
+/** Max commands waiting to be processed on one connection before it is closed (3013). */
+const MAX_INBOX = 1024;
+
+const PING_FRAME = new OutFrame(PING);
+
+/** How a subscription is to be set up (a client subscribe, a token `channels` entry, an API subscribe). */
+export interface SubscribeSpec {
+  resolved: ResolvedChannel;
+  serverSide: boolean;
+  recover?: { epoch: string; offset: number } | undefined;
+  recoverableAsked?: boolean | undefined;
+  positionedAsked?: boolean | undefined;
+  joinLeaveAsked?: boolean | undefined;
+  deltaAsked?: string | undefined;
+  chanInfo?: RawJson | undefined;
+  /** Data for the subscribe result / push. */
+  data?: RawJson | undefined;
+  override?: SubscriptionOverride | undefined;
+  expireAt?: number | undefined;
+}
+
+export class Client {
+  readonly id = randomUUID();
+  user = '';
+  connInfo: RawJson | undefined;
+  /** Seconds since epoch when the connection expires; 0 = never. */
+  expireAt = 0;
+  name = '';
+  version = '';
+  readonly subscriptions = new Map<string, ClientSubscription>();
+
+  private state: State = 'connecting';
+  private readonly inbox: Command[] = [];
+  private busy = false;
+  /** Ms timestamps driven by the node's shared ticker. */
+  private nextPingAt = 0;
+  private pongDeadline = 0;
+  private closeDeadline: number;
+
+  constructor(
+    private readonly node: GyreNode,
+    readonly transport: Transport,
+  ) {
+    // A connection that never sends connect is dropped as stale.
+    this.closeDeadline = Date.now() + node.config.client.stale_close_delay;
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** This client's `ClientInfo` (with channel info for a subscription). */
+  info(chanInfo?: RawJson): ClientInfo {
+    const info: ClientInfo = { user: this.user, client: this.id };
+    if (this.connInfo !== undefined) info.connInfo = this.connInfo;
+    if (chanInfo !== undefined) info.chanInfo = chanInfo;
+    return info;
+  }
+
+  /** Handles one text frame from the transport. */
+  handleFrame(text: string): void {
+    if (this.state === 'closed') return;
+    let entries;
+    try {
+      entries = decodeFrame(text);
+    } catch (e) {
+      const reason = e instanceof CommandDecodeError ? e.reason : String(e);
+      this.node.log.info({ client: this.id, reason }, 'bad request: closing connection');
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.kind === 'pong') {
+        this.handlePong();
+      } else if (entry.kind === 'unknown') {
+        if (this.state !== 'connected') return this.rejectBeforeConnect('unknown');
+        this.node.log.info({ client: this.id }, 'command with no known method');
+        this.sendText(encodeError(entry.id, Errors.methodNotFound));
+      } else {
+        if (this.inbox.length >= MAX_INBOX) {
+          this.node.log.warn({ client: this.id }, 'too many commands queued: closing connection');
+          this.close(Disconnects.tooManyRequests);
+          return;
+        }
+        this.inbox.push(entry.command);
+      }
+      if ((this.state as State) === 'closed') return;
+    }
+    if (!this.busy) void this.drain();
+  }
+
+  /** Handles a frame of the wrong kind (binary in JSON mode). */
+  handleBinary(): void {
+    this.node.log.info({ client: this.id }, 'binary frame on a JSON connection: closing');
+    this.close(Disconnects.badRequest);
+  }
+
+  private rejectBeforeConnect(method: string): void {
+    this.node.log.info({ client: this.id, method }, 'command before connect: closing connection');
+    this.close(Disconnects.badRequest);
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      while (this.inbox.length > 0 && this.state !== 'closed') {
+        const cmd = this.inbox.shift()!;
+        await this.dispatch(cmd);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async dispatch(cmd: Command): Promise<void> {
+    if (this.state === 'connecting' && cmd.method !== 'connect') return this.rejectBeforeConnect(cmd.method);
+    try {
+      switch (cmd.method) {
+        case 'connect':
+          return await this.connect(cmd.id, cmd.params);
+        case 'subscribe':
+          return await this.subscribe(cmd.id, cmd.params);
+        case 'unsubscribe':
+          return await this.unsubscribeCmd(cmd.id, cmd.params.channel);
+        case 'publish':
+          return await this.publish(cmd.id, cmd.params.channel, cmd.params.data);
+        case 'presence':
+          return await this.presenceCmd(cmd.id, cmd.params.channel);
+        case 'presence_stats':
+          return await this.presenceStatsCmd(cmd.id, cmd.params.channel);
+        case 'history':
+          return await this.historyCmd(cmd.id, cmd.params);
+        case 'ping':
+          return this.sendText(encodeResult(cmd.id, 'ping', '{}'));
+        case 'send':
+          this.node.log.debug({ client: this.id }, 'async message with no handler: ignored');
+          return;
+        case 'rpc':
+          throw new ProtocolException(Errors.notAvailable);
+        case 'refresh':
+          return await this.refreshCmd(cmd.id, cmd.params.token);
+        case 'sub_refresh':
+          return await this.subRefreshCmd(cmd.id, cmd.params.channel, cmd.params.token);
+      }
+    } catch (e) {
+      this.fail(cmd, e);
+    }
+  }
+
+  private fail(cmd: Command, e: unknown): void {
+    if (e instanceof ProtocolException) {
+      this.node.log.debug({ client: this.id, method: cmd.method, code: e.error.code }, 'command error');
+      this.replyError(cmd.id, e.error);
+    } else if (e instanceof DisconnectException) {
+      this.node.log.info({ client: this.id, method: cmd.method, code: e.disconnect.code }, e.disconnect.reason);
+      this.close(e.disconnect);
+    } else {
+      this.node.log.error({ client: this.id, method: cmd.method, err: e }, 'command failed');
+      this.replyError(cmd.id, Errors.internal);
+    }
+  }
+
+  private replyError(id: number, error: ProtocolError): void {
+    if (id > 0) this.sendText(encodeError(id, error));
+  }
+
+  /** Queues one encoded message on the connection. */
+  sendText(text: string): void {
+    if (this.state !== 'closed') this.transport.send(new OutFrame(text));
+  }
+
+  // ---- connect ----
+
+  private async connect(id: number, req: ConnectRequest): Promise<void> {
+    if (this.state !== 'connecting') throw new DisconnectException(Disconnects.badRequest);
+    const cfg = this.node.config.client;
+    let claims;
+    if (req.token !== undefined && req.token !== '') {
+      try {
+        claims = await this.node.tokens.verifyConnectToken(req.token);
+      } catch (e) {
+        if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
+        if (e instanceof TokenVerifierUnavailableError) throw e;
+        const reason = e instanceof InvalidTokenError ? e.reason : String(e);
+        this.node.log.info({ client: this.id, reason }, 'invalid connection token');
+        throw new DisconnectException(Disconnects.invalidToken);
+      }
+      if (claims.expireAt !== undefined && claims.expireAt > 0 && claims.expireAt * 1000 <= Date.now()) {
+        throw new ProtocolException(Errors.expired);
+      }
+      if (claims.user === '' && cfg.disallow_anonymous_connection_tokens) {
+        this.node.log.info({ client: this.id }, 'anonymous connection token not allowed');
+        throw new DisconnectException(Disconnects.invalidToken);
+      }
+    } else if (!cfg.insecure && !cfg.allow_anonymous_connect_without_token) {
+      this.node.log.info({ client: this.id }, 'connect without token: client credentials not found');
+      throw new DisconnectException(Disconnects.badRequest);
+    }
+    if (this.state !== 'connecting') return;
+    const user = claims?.user ?? '';
+    if (cfg.connection_limit > 0 && this.node.clientCount >= cfg.connection_limit) {
+      throw new DisconnectException(Disconnects.connectionLimit);
+    }
+    if (cfg.user_connection_limit > 0 && user !== '' && this.node.userClientCount(user) >= cfg.user_connection_limit) {
+      throw new DisconnectException(Disconnects.connectionLimit);
+    }
+    this.user = user;
+    this.connInfo = claims?.info;
+    this.expireAt = claims?.expireAt ?? 0;
+    this.name = req.name ?? '';
+    this.version = req.version ?? '';
+    this.state = 'connected';
+    this.node.register(this);
+
+    const now = Date.now();
+    this.closeDeadline = 0;
+    const ping = this.node.config.client.ping_interval;
+    if (ping > 0) this.nextPingAt = now + ping / 2 + Math.floor(Math.random() * (ping / 2));
+
+    const result: Record<string, unknown> = { client: this.id, version: this.node.version };
+    if (this.expireAt > 0) {
+      result['expires'] = true;
+      result['ttl'] = Math.max(0, this.expireAt - Math.floor(now / 1000));
+    }
+    const subs: Array<[string, string]> = [];
+    const started: ClientSubscription[] = [];
+    for (const [channel, spec] of this.serverSideChannels(claims)) {
+      try {
+        const resolved = this.node.rules.resolve(channel);
+        const recover = req.subs?.[channel];
+        const { sub, result: subResult } = await this.setUpSubscription({
+          ...spec,
+          resolved,
+          serverSide: true,
+          recover:
+            recover?.recover === true ? { epoch: recover.epoch ?? '', offset: recover.offset ?? 0 } : undefined,
+        });
+        subs.push([channel, subResult]);
+        started.push(sub);
+      } catch (e) {
+        this.node.log.warn({ client: this.id, channel, err: e }, 'server-side subscription failed');
+      }
+    }
+    if (subs.length > 0) result['subs'] = '{' + subs.map(([ch, r]) => `${JSON.stringify(ch)}:${r}`).join(',') + '}';
+    if (ping > 0) {
+      result['ping'] = Math.round(ping / 1000);
+      if (this.transport.pongs) result['pong'] = true;
+    }
+    result['node'] = this.node.id;
+    this.sendText(encodeResult(id, 'connect', encodeObject(result, RAW_CONNECT)));
+    for (const sub of started) this.goLive(sub);
+  }
+
+  /** The token's `channels` and `subs`, and the personal channel, each with its token-given options. */
+  private serverSideChannels(
+    claims: Awaited<ReturnType<GyreNode['tokens']['verifyConnectToken']>> | undefined,
+  ): Map<string, Partial<SubscribeSpec>> {
+    const out = new Map<string, Partial<SubscribeSpec>>();
+    const subs = Object.entries(claims?.subs ?? {});
+    // As in Centrifugo, `channels` is ignored when `subs` is given.
+    if (subs.length === 0) for (const ch of claims?.channels ?? []) out.set(ch, {});
+    for (const [ch, s] of subs) out.set(ch, { chanInfo: s.info, data: s.data, override: s.override });
+    const personal = this.node.config.client.subscribe_to_user_personal_channel;
+    if (personal.enabled && this.user !== '') {
+      out.set(this.node.rules.personalChannel(personal.personal_channel_namespace, this.user), {});
+    }
+    return out;
+  }
+
+  // ---- subscribe ----
+
+  private async subscribe(id: number, req: SubscribeRequest): Promise<void> {
+    const cfg = this.node.config.client;
+    const resolved = this.node.rules.resolve(req.channel);
+    if (this.subscriptions.has(req.channel)) throw new ProtocolException(Errors.alreadySubscribed);
+    if (cfg.channel_limit > 0 && this.subscriptions.size >= cfg.channel_limit) {
+      throw new ProtocolException(Errors.limitExceeded);
+    }
+    const grant = await this.authorizeSubscribe(resolved, req.token);
+    if (this.state !== 'connected' || this.subscriptions.has(req.channel)) return;
+    const { sub, result } = await this.setUpSubscription({
+      resolved,
+      serverSide: false,
+      recover: req.recover === true ? { epoch: req.epoch ?? '', offset: req.offset ?? 0 } : undefined,
+      recoverableAsked: req.recoverable,
+      positionedAsked: req.positioned,
+      joinLeaveAsked: req.join_leave,
+      deltaAsked: req.delta,
+      chanInfo: grant.info,
+      data: grant.data,
+      override: grant.override,
+      expireAt: grant.expireAt,
+    });
+    this.sendText(encodeResult(id, 'subscribe', result));
+    this.goLive(sub);
+  }
+
+  /** Decides whether this client may subscribe; throws 103 (or 109 for an expired token). */
+  private async authorizeSubscribe(
+    resolved: ResolvedChannel,
+    token: string | undefined,
+  ): Promise<{ info?: RawJson; data?: RawJson; override?: SubscriptionOverride; expireAt?: number }> {
+    if (token !== undefined && token !== '') {
+      const claims = await this.verifySubscriptionToken(resolved.channel, token);
+      return { info: claims.info, data: claims.data, override: claims.override, expireAt: claims.expireAt };
+    }
+    const opts = resolved.options;
+    const cfg = this.node.config.client;
+    if (resolved.isPrivate) throw new ProtocolException(Errors.permissionDenied);
+    if (cfg.insecure) return {};
+    if (this.node.rules.userAllowed(resolved, this.user)) return {};
+    if (this.user !== '' && opts.allow_subscribe_for_client) return {};
+    if (this.user === '' && opts.allow_subscribe_for_anonymous) return {};
+    throw new ProtocolException(Errors.permissionDenied);
+  }
+
+  private async verifySubscriptionToken(channel: string, token: string) {
+    let claims;
+    try {
+      claims = await this.node.tokens.verifySubscribeToken(token);
+    } catch (e) {
+      if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
+      if (e instanceof TokenVerifierUnavailableError) throw e;
+      const reason = e instanceof InvalidTokenError ? e.reason : String(e);
+      this.node.log.info({ client: this.id, channel, reason }, 'invalid subscription token');
+      throw new ProtocolException(Errors.permissionDenied);
+    }
+    if (claims.channel !== channel || claims.user !== this.user || (claims.client !== undefined && claims.client !== '' && claims.client !== this.id)) {
+      this.node.log.info({ client: this.id, channel }, 'subscription token for another channel, user or client');
+      throw new ProtocolException(Errors.permissionDenied);
+    }
+    return claims;
+  }
+
+  /**
+   * Registers a subscription in the hub (publications held back while it is set up), adds presence,
+   * recovers or positions it, and returns the encoded SubscribeResult. Call {@link goLive} after the
+   * result is sent.
+   */
+  async setUpSubscription(spec: SubscribeSpec): Promise<{ sub: ClientSubscription; result: string }> {
+    const { resolved } = spec;
+    const opts = resolved.options;
+    const ov = spec.override ?? {};
+    const presence = ov.presence ?? opts.presence;
+    const joinLeave = ov.join_leave ?? opts.join_leave;
+    const pushJoinLeave = joinLeave && ((ov.force_push_join_leave ?? opts.force_push_join_leave) || spec.joinLeaveAsked === true);
+    const recoverable =
+      resolved.history && ((ov.force_recovery ?? opts.force_recovery) || (opts.allow_recovery && spec.recoverableAsked === true));
+    const positioned =
+      resolved.history &&
+      (recoverable || (ov.force_positioning ?? opts.force_positioning) || (opts.allow_positioning && spec.positionedAsked === true));
+    const delta = spec.deltaAsked === 'fossil' && opts.allowed_delta_types.includes('fossil');
+    const sub = new ClientSubscription(
+      this.transport,
+      this.id,
+      resolved,
+      spec.chanInfo,
+      presence,
+      joinLeave,
+      pushJoinLeave,
+      recoverable,
+      positioned,
+      delta,
+      spec.serverSide,
+    );
+    sub.expireAt = spec.expireAt ?? 0;
+    const channel = resolved.channel;
+    this.subscriptions.set(channel, sub);
+    try {
+      await this.node.addSubscription(channel, sub);
+      if (presence) await this.node.presence.addPresence(channel, this.id, this.info(sub.chanInfo));
+      const result: Record<string, unknown> = {};
+      if (sub.expireAt > 0) {
+        result['expires'] = true;
+        result['ttl'] = Math.max(0, sub.expireAt - Math.floor(Date.now() / 1000));
+      }
+      if (recoverable) result['recoverable'] = true;
+      if (positioned) result['positioned'] = true;
+      if (positioned) {
+        const recovery = await this.recover(resolved, spec.recover, recoverable);
+        result['epoch'] = recovery.epoch;
+        result['offset'] = recovery.offset;
+        if (recovery.publications.length > 0) {
+          result['publications'] = '[' + recovery.publications.map((p) => this.encodeForSub(sub, p)).join(',') + ']';
+        }
+        if (spec.recover !== undefined && recoverable) {
+          result['was_recovering'] = true;
+          result['recovered'] = recovery.recovered;
+        }
+        sub.pending = sub.pending!.filter((p) => p.offset > recovery.lastOffset);
+      }
+      if (spec.data !== undefined) result['data'] = spec.data;
+      if (delta) result['delta'] = true;
+      return { sub, result: encodeObject(result, RAW_SUBSCRIBE) };
+    } catch (e) {
+      await this.dropSubscription(sub, false);
+      throw e;
+    }
+  }
+
+  /** Reads history for a (re)subscribe: all missed publications or none. */
+  private async recover(
+    resolved: ResolvedChannel,
+    since: { epoch: string; offset: number } | undefined,
+    recoverable: boolean,
+  ): Promise<{ publications: Publication[]; epoch: string; offset: number; recovered: boolean; lastOffset: number }> {
+    const metaTtl = this.node.rules.metaTtl(resolved);
+    const broker = this.node.broker;
+    if (since === undefined || !recoverable) {
+      const top = await broker.history(resolved.channel, { limit: 0, metaTtl });
+      return { publications: [], ...top.position, recovered: false, lastOffset: top.position.offset };
+    }
+    const limit = this.node.config.client.recovery_max_publication_limit;
+    const res = await broker.history(resolved.channel, { since: { offset: since.offset, epoch: since.epoch }, limit: -1, metaTtl });
+    const top = res.position;
+    const missed = top.offset - since.offset;
+    const complete =
+      top.epoch === since.epoch &&
+      missed >= 0 &&
+      (missed === 0 ||
+        (res.publications.length === missed && res.publications[0]!.offset === since.offset + 1 && (limit <= 0 || missed <= limit)));
+    if (!complete) {
+      return { publications: [], epoch: top.epoch, offset: top.offset, recovered: false, lastOffset: top.offset };
+    }
+    return { publications: res.publications, epoch: top.epoch, offset: since.offset, recovered: true, lastOffset: top.offset };
+  }
+
+  /** Encodes a publication for one subscription's result (delta mode carries data as a JSON string). */
+  private encodeForSub(sub: ClientSubscription, pub: Publication): string {
+    return sub.delta ? encodePublication(pub, JSON.stringify(pub.data)) : encodePublication(pub);
+  }
+
+  /** Sends publications held back during set-up, makes the subscription live, and publishes join. */
+  goLive(sub: ClientSubscription): void {
+    const pending = sub.pending ?? [];
+    sub.pending = null;
+    for (const pub of pending) {
+      this.sendText(encodePush(sub.channel, 'pub', this.encodeForSub(sub, pub)));
+    }
+    if (sub.joinLeave) {
+      void this.node.broker.publishJoin(sub.channel, this.info(sub.chanInfo)).catch((e: unknown) => {
+        this.node.log.warn({ client: this.id, channel: sub.channel, err: e }, 'publishing join failed');
+      });
+    }
+  }
+
+  private async unsubscribeCmd(id: number, channel: string): Promise<void> {
+    const sub = this.subscriptions.get(channel);
+    if (sub !== undefined) await this.dropSubscription(sub, true);
+    this.sendText(encodeResult(id, 'unsubscribe', '{}'));
+  }
+
+  /** Removes a subscription from the hub and presence; publishes leave when it was live. */
+  async dropSubscription(sub: ClientSubscription, announce: boolean): Promise<void> {
+    if (this.subscriptions.get(sub.channel) !== sub) return;
+    this.subscriptions.delete(sub.channel);
+    const channel = sub.channel;
+    try {
+      await this.node.removeSubscription(channel, this.id);
+      if (sub.presence) await this.node.presence.removePresence(channel, this.id, this.user);
+      if (announce && sub.joinLeave) await this.node.broker.publishLeave(channel, this.info(sub.chanInfo));
+    } catch (e) {
+      this.node.log.warn({ client: this.id, channel, err: e }, 'unsubscribe cleanup failed');
+    }
+  }
+
+  /** Ends a subscription from the server side, telling the client with an `unsubscribe` push. */
+  async serverUnsubscribe(channel: string, reason: Disconnect = Unsubscribes.server): Promise<void> {
+    const sub = this.subscriptions.get(channel);
+    if (sub === undefined) return;
+    await this.dropSubscription(sub, true);
+    this.sendText(encodePush(channel, 'unsubscribe', encodeCodeReason(reason)));
+  }
+
+  /** Subscribes the client from the server side (server API), with a `subscribe` push. */
+  async serverSubscribe(spec: SubscribeSpec): Promise<void> {
+    if (this.state !== 'connected' || this.subscriptions.has(spec.resolved.channel)) return;
+    const { sub, result } = await this.setUpSubscription(spec);
+    this.sendText(encodePush(spec.resolved.channel, 'subscribe', result));
+    this.goLive(sub);
+  }
+
+  // ---- publish, presence, history ----
+
+  private async publish(id: number, channel: string, data: unknown): Promise<void> {
+    const resolved = this.node.rules.resolve(channel);
+    if (data === undefined) throw new ProtocolException(Errors.badRequest);
+    const opts = resolved.options;
+    const sub = this.subscriptions.get(channel);
+    const allowed =
+      this.node.config.client.insecure ||
+      (opts.allow_publish_for_subscriber && sub !== undefined) ||
+      (opts.allow_publish_for_client && this.user !== '') ||
+      (opts.allow_publish_for_anonymous && this.user === '');
+    if (!allowed) throw new ProtocolException(Errors.permissionDenied);
+    await this.node.publish(channel, toRawJson(data), { info: this.info(sub?.chanInfo) });
+    this.sendText(encodeResult(id, 'publish', '{}'));
+  }
+
+  /** Permission for presence / history: subscriber, client, anonymous flags (or insecure). */
+  private checkRead(resolved: ResolvedChannel, kind: 'presence' | 'history'): void {
+    const o = resolved.options;
+    const forSubscriber = kind === 'presence' ? o.allow_presence_for_subscriber : o.allow_history_for_subscriber;
+    const forClient = kind === 'presence' ? o.allow_presence_for_client : o.allow_history_for_client;
+    const forAnonymous = kind === 'presence' ? o.allow_presence_for_anonymous : o.allow_history_for_anonymous;
+    const allowed =
+      this.node.config.client.insecure ||
+      (forSubscriber && this.subscriptions.get(resolved.channel)?.pending === null) ||
+      (forClient && this.user !== '') ||
+      (forAnonymous && this.user === '');
+    if (!allowed) throw new ProtocolException(Errors.permissionDenied);
+  }
+
+  private async presenceCmd(id: number, channel: string): Promise<void> {
+    const resolved = this.node.rules.resolve(channel);
+    if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
+    this.checkRead(resolved, 'presence');
+    const presence = await this.node.presence.presence(channel);
+    const entries: string[] = [];
+    for (const [clientId, info] of presence) entries.push(`${JSON.stringify(clientId)}:${encodeClientInfo(info)}`);
+    this.sendText(encodeResult(id, 'presence', `{"presence":{${entries.join(',')}}}`));
+  }
+
+  private async presenceStatsCmd(id: number, channel: string): Promise<void> {
+    const resolved = this.node.rules.resolve(channel);
+    if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
+    this.checkRead(resolved, 'presence');
+    const s = await this.node.presence.presenceStats(channel);
+    this.sendText(encodeResult(id, 'presence_stats', `{"num_clients":${s.numClients},"num_users":${s.numUsers}}`));
+  }
+
+  private async historyCmd(id: number, req: HistoryRequest): Promise<void> {
+    const resolved = this.node.rules.resolve(req.channel);
+    if (!resolved.history) throw new ProtocolException(Errors.notAvailable);
+    this.checkRead(resolved, 'history');
+    const res = await this.node.history(req.channel, req);
+    const pubs = res.publications.map((p) => encodePublication(p)).join(',');
+    this.sendText(
+      encodeResult(id, 'history', `{"publications":[${pubs}],"epoch":${JSON.stringify(res.position.epoch)},"offset":${res.position.offset}}`),
+    );
+  }
+
+  // ---- refresh ----
+
+  private async refreshCmd(id: number, token: string): Promise<void> {
+    if (token === '') throw new ProtocolException(Errors.badRequest);
+    let claims;
+    try {
+      claims = await this.node.tokens.verifyConnectToken(token);
+    } catch (e) {
+      if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
+      if (e instanceof TokenVerifierUnavailableError) throw e;
+      const reason = e instanceof InvalidTokenError ? e.reason : String(e);
+      this.node.log.info({ client: this.id, reason }, 'invalid refresh token');
+      throw new DisconnectException(Disconnects.invalidToken);
+    }
+    if (claims.user !== this.user) {
+      this.node.log.info({ client: this.id }, 'refresh token for another user');
+      throw new DisconnectException(Disconnects.invalidToken);
+    }
+    if (claims.info !== undefined) this.connInfo = claims.info;
+    this.applyExpiry(claims.expireAt ?? 0);
+    const result: Record<string, unknown> = { client: this.id, version: this.node.version };
+    if (this.expireAt > 0) {
+      result['expires'] = true;
+      result['ttl'] = Math.max(0, this.expireAt - Math.floor(Date.now() / 1000));
+    }
+    this.sendText(encodeResult(id, 'refresh', encodeObject(result)));
+  }
+
+  /** Sets a new expiry (seconds since epoch; 0 = never); the server API's refresh uses it too. */
+  applyExpiry(expireAt: number): void {
+    this.expireAt = expireAt;
+    this.closeDeadline = 0;
+  }
+
+  private async subRefreshCmd(id: number, channel: string, token: string): Promise<void> {
+    const sub = this.subscriptions.get(channel);
+    if (sub === undefined) throw new ProtocolException(Errors.permissionDenied);
+    if (token === '') throw new ProtocolException(Errors.badRequest);
+    const claims = await this.verifySubscriptionToken(channel, token);
+    sub.expireAt = claims.expireAt ?? 0;
+    const result: Record<string, unknown> = {};
+    if (sub.expireAt > 0) {
+      result['expires'] = true;
+      result['ttl'] = Math.max(0, sub.expireAt - Math.floor(Date.now() / 1000));
+    }
+    this.sendText(encodeResult(id, 'sub_refresh', encodeObject(result)));
+  }
+
+  // ---- pings and expiry (driven by the node's shared ticker) ----
+
+  /** Called by the node's ticker; sends pings and closes expired or silent connections. */
+  tick(now: number): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'connecting') {
+      if (this.closeDeadline > 0 && now >= this.closeDeadline) {
+        this.node.log.info({ client: this.id }, 'no connect command in time: closing as stale');
+        this.close(Disconnects.stale);
+      }
+      return;
+    }
+    const cfg = this.node.config.client;
+    if (this.pongDeadline > 0 && now >= this.pongDeadline) {
+      this.node.log.info({ client: this.id }, 'no pong: closing connection');
+      this.close(Disconnects.noPong);
+      return;
+    }
+    if (this.nextPingAt > 0 && now >= this.nextPingAt) {
+      this.transport.send(PING_FRAME);
+      this.nextPingAt = now + cfg.ping_interval;
+      if (this.transport.pongs && cfg.pong_timeout > 0 && this.pongDeadline === 0) this.pongDeadline = now + cfg.pong_timeout;
+    }
+    const nowSec = now / 1000;
+    if (this.expireAt > 0 && nowSec >= this.expireAt) {
+      if (this.closeDeadline === 0) this.closeDeadline = now + cfg.expired_close_delay;
+      if (now >= this.closeDeadline) {
+        this.node.log.info({ client: this.id }, 'connection expired');
+        this.close(Disconnects.expired);
+        return;
+      }
+    }
+    for (const sub of this.subscriptions.values()) {
+      if (sub.expireAt > 0 && nowSec >= sub.expireAt + cfg.expired_sub_close_delay / 1000) {
+        this.node.log.info({ client: this.id, channel: sub.channel }, 'subscription expired');
+        void this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
+      }
+    }
+  }
+
+  private handlePong(): void {
+    if (this.state !== 'connected') return this.rejectBeforeConnect('pong');
+    if (this.pongDeadline === 0) {
+      this.node.log.info({ client: this.id }, 'unexpected pong: closing connection');
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    this.pongDeadline = 0;
+  }
+
+  // ---- closing ----
+
+  /** Closes the connection with a disconnect code (idempotent). */
+  close(disconnect: Disconnect): void {
+    if (this.state === 'closed') return;
+    this.transport.close(disconnect);
+    void this.cleanup();
+  }
+
+  /** Called by the transport when the connection is gone. */
+  onTransportClosed(): void {
+    if (this.state === 'closed') return;
+    void this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    this.state = 'closed';
+    this.inbox.length = 0;
+    this.node.unregister(this);
+    for (const sub of [...this.subscriptions.values()]) await this.dropSubscription(sub, sub.pending === null);
+  }
+}
+
+const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);
+const RAW_SUBSCRIBE: ReadonlySet<string> = new Set(['publications', 'data']);
+

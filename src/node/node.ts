@@ -1,0 +1,206 @@
+/**
+ * A Gyre node: owns the clients, the hub, the channel rules and the engine (broker + presence).
+ * Everything that acts on channels or connections (client commands, the server API, in-process
+ * callers) goes through it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { TokenVerifier } from '../auth/verifier.js';
+import type { GyreConfig } from '../config/types.js';
+import { MemoryBroker } from '../engine/memory/broker.js';
+import { MemoryPresenceManager } from '../engine/memory/presence.js';
+import type { Broker, HistoryResult, PresenceManager, PublishResult } from '../engine/types.js';
+import { Errors, ProtocolException, type Disconnect } from '../protocol/codes.js';
+import type { ClientInfo, RawJson } from '../protocol/types.js';
+import { ChannelRules } from './channel-rules.js';
+import type { Client } from './client.js';
+import { Hub, type HubSubscriber } from './hub.js';
+import { VERSION } from '../version.js';
+
+/** How something is published into a channel. */
+export interface PublishParams {
+  info?: ClientInfo;
+  tags?: Readonly<Record<string, string>>;
+  skipHistory?: boolean;
+  idempotencyKey?: string;
+  /** Send as fossil delta to subscribers that negotiated it; default: the channel's delta_publish. */
+  delta?: boolean;
+}
+
+/** A history query from a client or the server API. */
+export interface HistoryParams {
+  limit?: number | undefined;
+  since?: { offset?: number | undefined; epoch?: string | undefined } | undefined;
+  reverse?: boolean | undefined;
+}
+
+export interface NodeOptions {
+  config: GyreConfig;
+  log: Logger;
+  broker?: Broker;
+  presence?: PresenceManager;
+}
+
+export class GyreNode {
+  /** Unique id of this node process. */
+  readonly id = randomUUID();
+  readonly name: string;
+  readonly version = VERSION;
+  readonly startedAt = Date.now();
+  readonly config: GyreConfig;
+  readonly log: Logger;
+  readonly rules: ChannelRules;
+  readonly hub = new Hub();
+  readonly broker: Broker;
+  readonly presence: PresenceManager;
+  readonly tokens: TokenVerifier;
+
+  private readonly clients = new Map<string, Client>();
+  private readonly users = new Map<string, Set<Client>>();
+  /** Connections not yet connected (for stale checks and shutdown). */
+  private readonly pending = new Set<Client>();
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(opts: NodeOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.name = opts.config.node.name || `gyre-${this.id.slice(0, 8)}`;
+    this.rules = new ChannelRules(opts.config.channel);
+    this.broker = opts.broker ?? new MemoryBroker();
+    this.presence = opts.presence ?? new MemoryPresenceManager();
+    this.tokens = new TokenVerifier(opts.config.client.token, opts.config.client.subscription_token);
+  }
+
+  async start(): Promise<void> {
+    await this.broker.run({
+      onPublication: (channel, pub, _position, useDelta) => this.hub.publish(channel, pub, useDelta),
+      onJoin: (channel, info) => this.hub.joinLeave(channel, 'join', info),
+      onLeave: (channel, info) => this.hub.joinLeave(channel, 'leave', info),
+    });
+    const ping = this.config.client.ping_interval;
+    const every = Math.min(1000, Math.max(100, Math.floor((ping > 0 ? ping : 10_000) / 10)));
+    this.ticker = setInterval(() => this.tick(), every);
+    this.ticker.unref();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const c of this.pending) c.tick(now);
+    for (const c of this.clients.values()) c.tick(now);
+  }
+
+  /** Tracks a new, not yet connected client. */
+  accept(client: Client): void {
+    this.pending.add(client);
+  }
+
+  /** Called by a client once its connect succeeded. */
+  register(client: Client): void {
+    this.pending.delete(client);
+    this.clients.set(client.id, client);
+    let set = this.users.get(client.user);
+    if (set === undefined) {
+      set = new Set();
+      this.users.set(client.user, set);
+    }
+    set.add(client);
+  }
+
+  /** Called when a client is gone (connected or not). */
+  unregister(client: Client): void {
+    this.pending.delete(client);
+    if (this.clients.get(client.id) !== client) return;
+    this.clients.delete(client.id);
+    const set = this.users.get(client.user);
+    if (set !== undefined) {
+      set.delete(client);
+      if (set.size === 0) this.users.delete(client.user);
+    }
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Distinct users with at least one connection (anonymous counts as one). */
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  userClientCount(user: string): number {
+    return this.users.get(user)?.size ?? 0;
+  }
+
+  /** The connected clients of a user, optionally narrowed to one client id. */
+  clientsOf(user: string, clientId = ''): Client[] {
+    const set = this.users.get(user);
+    if (set === undefined) return [];
+    const out: Client[] = [];
+    for (const c of set) if (clientId === '' || c.id === clientId) out.push(c);
+    return out;
+  }
+
+  client(clientId: string): Client | undefined {
+    return this.clients.get(clientId);
+  }
+
+  /** Adds a subscriber to the hub, subscribing the node to the channel in the broker when first. */
+  async addSubscription(channel: string, sub: HubSubscriber): Promise<void> {
+    if (!this.hub.add(channel, sub)) return;
+    try {
+      await this.broker.subscribe(channel);
+    } catch (e) {
+      this.hub.remove(channel, sub.clientId);
+      throw e;
+    }
+  }
+
+  async removeSubscription(channel: string, clientId: string): Promise<void> {
+    if (this.hub.remove(channel, clientId)) await this.broker.unsubscribe(channel);
+  }
+
+  /** Publishes raw JSON into a channel; throws 102 for an unknown namespace. */
+  async publish(channel: string, data: RawJson, params: PublishParams = {}): Promise<PublishResult> {
+    const resolved = this.rules.resolve(channel);
+    const o = resolved.options;
+    const keep = resolved.history && params.skipHistory !== true;
+    const opts = {
+      history: { size: keep ? o.history_size : 0, ttl: keep ? o.history_ttl : 0, metaTtl: this.rules.metaTtl(resolved) },
+      useDelta: params.delta ?? o.delta_publish,
+      ...(params.info !== undefined && { info: params.info }),
+      ...(params.tags !== undefined && { tags: params.tags }),
+      ...(params.idempotencyKey !== undefined && params.idempotencyKey !== '' && { idempotencyKey: params.idempotencyKey }),
+    };
+    return this.broker.publish(channel, data, opts);
+  }
+
+  /** Reads channel history with the configured limits; 108 when the channel keeps none, 112 on a wrong epoch. */
+  async history(channel: string, params: HistoryParams): Promise<HistoryResult> {
+    const resolved = this.rules.resolve(channel);
+    if (!resolved.history) throw new ProtocolException(Errors.notAvailable);
+    const max = this.config.client.history_max_publication_limit;
+    let limit = params.limit ?? 0;
+    if (limit < 0) limit = max > 0 ? max : -1;
+    else if (max > 0 && limit > max) limit = max;
+    const since = params.since;
+    const res = await this.broker.history(channel, {
+      limit,
+      reverse: params.reverse === true,
+      metaTtl: this.rules.metaTtl(resolved),
+      ...(since !== undefined && { since: { offset: since.offset ?? 0, epoch: since.epoch ?? '' } }),
+    });
+    if (since?.epoch !== undefined && since.epoch !== '' && since.epoch !== res.position.epoch) {
+      throw new ProtocolException(Errors.unrecoverablePosition);
+    }
+    return res;
+  }
+
+  /** Closes every connection with `disconnect` and stops the engine. */
+  async shutdown(disconnect: Disconnect): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    for (const c of [...this.pending]) c.close(disconnect);
+    for (const c of [...this.clients.values()]) c.close(disconnect);
+    await this.broker.close();
+    await this.presence.close();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The one registry of protocol codes: reply errors, unsubscribe codes and disconnect codes,
+ * with the numbers and texts of the Centrifugo v2 client protocol.
+ */
+
+/** An error carried in a reply (`{"error": {code, message, temporary}}`). */
+export interface ProtocolError {
+  readonly code: number;
+  readonly message: string;
+  readonly temporary?: boolean;
+}
+
+function err(code: number, message: string, temporary = false): ProtocolError {
+  return Object.freeze(temporary ? { code, message, temporary } : { code, message });
+}
+
+/** Reply error codes (100-113). Application errors use 400-1999. */
+export const Errors = Object.freeze({
+  internal: err(100, 'internal server error', true),
+  unauthorized: err(101, 'unauthorized'),
+  unknownChannel: err(102, 'unknown channel'),
+  permissionDenied: err(103, 'permission denied'),
+  methodNotFound: err(104, 'method not found'),
+  alreadySubscribed: err(105, 'already subscribed'),
+  limitExceeded: err(106, 'limit exceeded'),
+  badRequest: err(107, 'bad request'),
+  notAvailable: err(108, 'not available'),
+  tokenExpired: err(109, 'token expired'),
+  expired: err(110, 'expired'),
+  tooManyRequests: err(111, 'too many requests', true),
+  unrecoverablePosition: err(112, 'unrecoverable position'),
+  concurrentPagination: err(113, 'concurrent pagination', true),
+});
+
+/** A reason to close a connection: a WebSocket close code and a short reason. */
+export interface Disconnect {
+  readonly code: number;
+  readonly reason: string;
+}
+
+function dc(code: number, reason: string): Disconnect {
+  return Object.freeze({ code, reason });
+}
+
+/**
+ * Disconnect codes. 3000-3499 and 4000-4499: the client reconnects;
+ * 3500-3999 and 4500-4999: terminal.
+ */
+export const Disconnects = Object.freeze({
+  connectionClosed: dc(3000, 'connection closed'),
+  shutdown: dc(3001, 'shutdown'),
+  internal: dc(3004, 'internal server error'),
+  expired: dc(3005, 'connection expired'),
+  subExpired: dc(3006, 'subscription expired'),
+  slow: dc(3008, 'slow'),
+  writeError: dc(3009, 'write error'),
+  insufficientState: dc(3010, 'insufficient state'),
+  forceReconnect: dc(3011, 'force reconnect'),
+  noPong: dc(3012, 'no pong'),
+  tooManyRequests: dc(3013, 'too many requests'),
+  stateInvalidated: dc(3014, 'state invalidated'),
+  invalidToken: dc(3500, 'invalid token'),
+  badRequest: dc(3501, 'bad request'),
+  stale: dc(3502, 'stale'),
+  forceNoReconnect: dc(3503, 'force disconnect'),
+  connectionLimit: dc(3504, 'connection limit'),
+  channelLimit: dc(3505, 'channel limit'),
+  inappropriateProtocol: dc(3506, 'inappropriate protocol'),
+  permissionDenied: dc(3507, 'permission denied'),
+  notAvailable: dc(3508, 'not available'),
+  tooManyErrors: dc(3509, 'too many errors'),
+});
+
+/** Codes of the `unsubscribe` push. >= 2500: the client resubscribes. */
+export const Unsubscribes = Object.freeze({
+  server: dc(2000, 'server unsubscribe'),
+  insufficientState: dc(2500, 'insufficient state'),
+  expired: dc(2501, 'subscription expired'),
+  stateInvalidated: dc(2502, 'state invalidated'),
+});
+
+/** An exception that carries a protocol error to the reply. */
+export class ProtocolException extends Error {
+  constructor(readonly error: ProtocolError) {
+    super(error.message);
+    this.name = 'ProtocolException';
+  }
+}
+
+/** An exception that closes the connection with a disconnect code. */
+export class DisconnectException extends Error {
+  constructor(readonly disconnect: Disconnect) {
+    super(disconnect.reason);
+    this.name = 'DisconnectException';
+  }
+}
