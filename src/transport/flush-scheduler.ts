@@ -15,7 +15,14 @@ function runFlush(): void {
   scheduled = false;
   const batch = dirty;
   dirty = [];
-  for (const w of batch) w.flush();
+  for (const w of batch) {
+    try {
+      w.flush();
+    } catch (e) {
+      // A failing socket must not stop the others from being flushed.
+      process.emitWarning(`gyre: socket flush failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }
 
 /** Marks a writer to be flushed at the end of this event-loop turn. */

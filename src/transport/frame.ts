@@ -2,7 +2,7 @@
  * An outgoing message built once: its UTF-8 payload and the complete WebSocket text frame around it.
  * On the fan-out path one `OutFrame` is shared by every subscriber of a channel.
  */
-import WebSocket from 'ws';
+import * as wsModule from 'ws';
 
 const FRAME_OPTIONS = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false } as const;
 
@@ -10,7 +10,7 @@ const FRAME_OPTIONS = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1
 interface FrameBuilder {
   frame(data: Buffer, options: typeof FRAME_OPTIONS): Buffer[];
 }
-const { Sender } = WebSocket as unknown as { Sender: FrameBuilder };
+const { Sender } = wsModule as unknown as { Sender: FrameBuilder };
 
 export class OutFrame {
   /** The UTF-8 payload (one or more JSON objects joined by `\n`). */
