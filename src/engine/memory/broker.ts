@@ -71,8 +71,10 @@ export class MemoryBroker implements Broker {
   }
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryResult> {
-    const stream = this.streamFor(channel, Date.now(), query.metaTtl);
-    return stream.read(query, Date.now());
+    const now = Date.now();
+    const stream = this.streamFor(channel, now, query.metaTtl);
+    stream.touch(now, query.metaTtl);
+    return stream.read(query, now);
   }
 
   async removeHistory(channel: string): Promise<void> {

@@ -24,6 +24,11 @@ export class HistoryStream {
     return now >= this.metaExpireAt;
   }
 
+  /** Extends the meta TTL from `now`: reads keep a stream's epoch alive too, as in Centrifugo. */
+  touch(now: number, metaTtl: number): void {
+    if (metaTtl > 0) this.metaExpireAt = now + metaTtl;
+  }
+
   /** Appends a publication, assigning it the next offset. */
   append(pub: Publication, opts: HistoryOptions, now: number): StreamPosition {
     this.dropExpired(now);
