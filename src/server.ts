@@ -3,7 +3,9 @@
  * endpoint, around a {@link GyreNode}. Starts listening on `http_server.port` and shuts down
  * gracefully.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CommandExecutor } from './api/executor.js';
@@ -32,6 +34,9 @@ export class GyreServer {
 
   constructor(private readonly opts: GyreServerOptions) {
     const { config } = opts;
+    if (config.engine.type !== 'memory' && opts.broker === undefined) {
+      throw new Error(`engine.type "${config.engine.type}" is not supported by this Gyre version yet (use "memory")`);
+    }
     const log = opts.log ?? createLogger(config.log);
     this.node = new GyreNode({
       config,
@@ -42,7 +47,7 @@ export class GyreServer {
     this.api = new CommandExecutor(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     this.websocket = new WebSocketAcceptor(this.node, config.websocket);
-    this.http = createServer((req, res) => this.onRequest(req, res));
+    this.http = listenerServer(config, (req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (err, socket) => {
       log.debug({ err: err.message }, 'bad HTTP request');
@@ -116,6 +121,13 @@ export class GyreServer {
     if (timer) clearTimeout(timer);
     this.http.closeAllConnections();
   }
+}
+
+/** An HTTP server, or an HTTPS one when `http_server.tls.enabled`. */
+function listenerServer(config: GyreConfig, listener: RequestListener): Server {
+  const tls = config.http_server.tls;
+  if (!tls.enabled) return createServer(listener);
+  return createTlsServer({ cert: readFileSync(tls.cert_pem_file), key: readFileSync(tls.key_pem_file) }, listener);
 }
 
 function pathOf(req: IncomingMessage): string {

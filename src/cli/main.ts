@@ -79,7 +79,12 @@ async function serve(args: string[]): Promise<void> {
   if (values['log-level'] !== undefined) overrides['log'] = { level: values['log-level'] };
   const config = load(file, overrides);
   const log = createLogger(config.log);
-  const server = new GyreServer({ config, log });
+  let server: GyreServer;
+  try {
+    server = new GyreServer({ config, log });
+  } catch (e) {
+    fail(`cannot start: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const port = await server.listen();
   log.info({ port, config: file, engine: config.engine.type, node: server.node.name }, `Gyre ${VERSION} listening`);
   if (created) log.info(`created ${file} with a fresh HMAC secret and API key`);

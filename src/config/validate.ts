@@ -81,6 +81,7 @@ class Walker {
     }
     for (const key of Object.keys(raw)) {
       if (!isKnownKey(schema, key)) this.warnUnknown(schema, path, key);
+      else if (!(key in schema.fields) && raw[key] !== null && raw[key] !== undefined) this.warnUnsupported(join(path, key));
     }
     const out: Tree = {};
     for (const [key, fieldSchema] of Object.entries(schema.fields)) {
@@ -91,6 +92,11 @@ class Walker {
           : this.node(fieldSchema, value, defaults[key], join(path, key));
     }
     return out;
+  }
+
+  /** A Centrifugo key Gyre accepts but does not act on yet: say so rather than ignore it silently. */
+  private warnUnsupported(full: string): void {
+    this.warnings.push(`key "${full}" is valid Centrifugo configuration that this Gyre version does not support yet; it is ignored`);
   }
 
   private warnUnknown(schema: ObjectSchema, path: string, key: string): void {
