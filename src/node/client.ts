@@ -52,8 +52,11 @@ export interface SubscribeSpec {
   resolved: ResolvedChannel;
   serverSide: boolean;
   recover?: { epoch: string; offset: number } | undefined;
+  /** The client asked for recovery and may have it (allow_recovery or history access). */
   recoverableAsked?: boolean | undefined;
+  /** The client asked for positioning and may have it (allow_positioning or history access). */
   positionedAsked?: boolean | undefined;
+  /** The client asked for join/leave pushes and may have them (presence access). */
   joinLeaveAsked?: boolean | undefined;
   deltaAsked?: string | undefined;
   chanInfo?: RawJson | undefined;
@@ -78,6 +81,10 @@ export class Client {
   private busy = false;
   /** Ms timestamps driven by the node's shared ticker. */
   private nextPingAt = 0;
+  /**
+   * When the pong to the last ping is due; 0 = no ping awaits its pong, `Infinity` = one does but
+   * `pong_timeout` is off (the pong is still expected, just never late).
+   */
   private pongDeadline = 0;
   private closeDeadline: number;
 
@@ -192,11 +199,15 @@ export class Client {
   }
 
   private fail(cmd: Command, e: unknown): void {
+    // One log line per failed command: the exception's own detail when it has one.
     if (e instanceof ProtocolException) {
-      this.node.log.debug({ client: this.id, method: cmd.method, code: e.error.code }, 'command error');
+      const fields = { client: this.id, method: cmd.method, code: e.error.code, ...e.log?.fields };
+      if (e.log !== undefined) this.node.log.info(fields, e.log.msg);
+      else this.node.log.debug(fields, 'command error');
       this.replyError(cmd.id, e.error);
     } else if (e instanceof DisconnectException) {
-      this.node.log.info({ client: this.id, method: cmd.method, code: e.disconnect.code }, e.disconnect.reason);
+      const fields = { client: this.id, method: cmd.method, code: e.disconnect.code, ...e.log?.fields };
+      this.node.log.info(fields, e.log?.msg ?? e.disconnect.reason);
       this.close(e.disconnect);
     } else {
       this.node.log.error({ client: this.id, method: cmd.method, err: e }, 'command failed');
@@ -216,7 +227,9 @@ export class Client {
   // ---- connect ----
 
   private async connect(id: number, req: ConnectRequest): Promise<void> {
-    if (this.state !== 'connecting') throw new DisconnectException(Disconnects.badRequest);
+    if (this.state !== 'connecting') {
+      throw new DisconnectException(Disconnects.badRequest, { msg: 'connect on a connected connection' });
+    }
     const cfg = this.node.config.client;
     let claims;
     if (req.token !== undefined && req.token !== '') {
@@ -226,19 +239,16 @@ export class Client {
         if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
         if (e instanceof TokenVerifierUnavailableError) throw e;
         const reason = e instanceof InvalidTokenError ? e.reason : String(e);
-        this.node.log.info({ client: this.id, reason }, 'invalid connection token');
-        throw new DisconnectException(Disconnects.invalidToken);
+        throw new DisconnectException(Disconnects.invalidToken, { msg: 'invalid connection token', fields: { reason } });
       }
       if (claims.expireAt !== undefined && claims.expireAt > 0 && claims.expireAt * 1000 <= Date.now()) {
         throw new ProtocolException(Errors.expired);
       }
       if (claims.user === '' && cfg.disallow_anonymous_connection_tokens) {
-        this.node.log.info({ client: this.id }, 'anonymous connection token not allowed');
-        throw new DisconnectException(Disconnects.invalidToken);
+        throw new DisconnectException(Disconnects.invalidToken, { msg: 'anonymous connection token not allowed' });
       }
     } else if (!cfg.insecure && !cfg.allow_anonymous_connect_without_token) {
-      this.node.log.info({ client: this.id }, 'connect without token: client credentials not found');
-      throw new DisconnectException(Disconnects.badRequest);
+      throw new DisconnectException(Disconnects.badRequest, { msg: 'connect without token: client credentials not found' });
     }
     if (this.state !== 'connecting') return;
     const user = claims?.user ?? '';
@@ -254,6 +264,11 @@ export class Client {
     this.name = req.name ?? '';
     this.version = req.version ?? '';
     this.state = 'connected';
+    const personal = cfg.subscribe_to_user_personal_channel;
+    if (personal.enabled && personal.single_connection && user !== '') {
+      // Keep one connection per user: the newest wins.
+      for (const other of this.node.clientsOf(user)) other.close(Disconnects.connectionLimit);
+    }
     this.node.register(this);
 
     const now = Date.now();
@@ -322,13 +337,14 @@ export class Client {
     }
     const grant = await this.authorizeSubscribe(resolved, req.token);
     if (this.state !== 'connected' || this.subscriptions.has(req.channel)) return;
+    const opts = resolved.options;
     const { sub, result } = await this.setUpSubscription({
       resolved,
       serverSide: false,
       recover: req.recover === true ? { epoch: req.epoch ?? '', offset: req.offset ?? 0 } : undefined,
-      recoverableAsked: req.recoverable,
-      positionedAsked: req.positioned,
-      joinLeaveAsked: req.join_leave,
+      recoverableAsked: req.recoverable === true && (opts.allow_recovery || this.mayRead(resolved, 'history', true)),
+      positionedAsked: req.positioned === true && (opts.allow_positioning || this.mayRead(resolved, 'history', true)),
+      joinLeaveAsked: req.join_leave === true && this.mayRead(resolved, 'presence', true),
       deltaAsked: req.delta,
       chanInfo: grant.info,
       data: grant.data,
@@ -349,12 +365,14 @@ export class Client {
       return { info: claims.info, data: claims.data, override: claims.override, expireAt: claims.expireAt };
     }
     const opts = resolved.options;
-    const cfg = this.node.config.client;
+    const rules = this.node.rules;
     if (resolved.isPrivate) throw new ProtocolException(Errors.permissionDenied);
-    if (cfg.insecure) return {};
-    if (this.node.rules.userAllowed(resolved, this.user)) return {};
-    if (this.user !== '' && opts.allow_subscribe_for_client) return {};
-    if (this.user === '' && opts.allow_subscribe_for_anonymous) return {};
+    // As in Centrifugo: a user-limited channel admits its listed users only; the anonymous flag
+    // extends allow_subscribe_for_client to anonymous users; insecure mode allows the rest.
+    const userLimited = rules.isUserLimited(resolved);
+    if (userLimited && rules.userAllowed(resolved, this.user)) return {};
+    if (!userLimited && opts.allow_subscribe_for_client && (this.user !== '' || opts.allow_subscribe_for_anonymous)) return {};
+    if (this.node.config.client.insecure) return {};
     throw new ProtocolException(Errors.permissionDenied);
   }
 
@@ -366,12 +384,14 @@ export class Client {
       if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
       if (e instanceof TokenVerifierUnavailableError) throw e;
       const reason = e instanceof InvalidTokenError ? e.reason : String(e);
-      this.node.log.info({ client: this.id, channel, reason }, 'invalid subscription token');
-      throw new ProtocolException(Errors.permissionDenied);
+      throw new ProtocolException(Errors.permissionDenied, { msg: 'invalid subscription token', fields: { channel, reason } });
     }
     if (claims.channel !== channel || claims.user !== this.user || (claims.client !== undefined && claims.client !== '' && claims.client !== this.id)) {
-      this.node.log.info({ client: this.id, channel }, 'subscription token for another channel, user or client');
-      throw new ProtocolException(Errors.permissionDenied);
+      // Centrifugo closes the connection here rather than answering 103.
+      throw new DisconnectException(Disconnects.invalidToken, {
+        msg: 'subscription token for another channel, user or client',
+        fields: { channel },
+      });
     }
     return claims;
   }
@@ -388,11 +408,9 @@ export class Client {
     const presence = ov.presence ?? opts.presence;
     const joinLeave = ov.join_leave ?? opts.join_leave;
     const pushJoinLeave = joinLeave && ((ov.force_push_join_leave ?? opts.force_push_join_leave) || spec.joinLeaveAsked === true);
-    const recoverable =
-      resolved.history && ((ov.force_recovery ?? opts.force_recovery) || (opts.allow_recovery && spec.recoverableAsked === true));
+    const recoverable = resolved.history && ((ov.force_recovery ?? opts.force_recovery) || spec.recoverableAsked === true);
     const positioned =
-      resolved.history &&
-      (recoverable || (ov.force_positioning ?? opts.force_positioning) || (opts.allow_positioning && spec.positionedAsked === true));
+      resolved.history && (recoverable || (ov.force_positioning ?? opts.force_positioning) || spec.positionedAsked === true);
     const delta = spec.deltaAsked === 'fossil' && opts.allowed_delta_types.includes('fossil');
     const sub = new ClientSubscription(
       this.transport,
@@ -453,6 +471,15 @@ export class Client {
     if (since === undefined || !recoverable) {
       const top = await broker.history(resolved.channel, { limit: 0, metaTtl });
       return { publications: [], ...top.position, recovered: false, lastOffset: top.position.offset };
+    }
+    if (resolved.options.force_recovery_mode === 'cache') {
+      // Cache mode: the client only needs the latest publication, if it has not seen it.
+      const latest = await broker.history(resolved.channel, { limit: 1, reverse: true, metaTtl });
+      const top = latest.position;
+      const seen = top.epoch === since.epoch && top.offset <= since.offset;
+      const publications = seen ? [] : latest.publications;
+      const offset = publications.length > 0 ? publications[0]!.offset - 1 : top.offset;
+      return { publications, epoch: top.epoch, offset, recovered: true, lastOffset: top.offset };
     }
     const limit = this.node.config.client.recovery_max_publication_limit;
     const res = await broker.history(resolved.channel, { since: { offset: since.offset, epoch: since.epoch }, limit: -1, metaTtl });
@@ -531,28 +558,35 @@ export class Client {
     if (data === undefined) throw new ProtocolException(Errors.badRequest);
     const opts = resolved.options;
     const sub = this.subscriptions.get(channel);
+    // As in Centrifugo, the anonymous flag extends the client / subscriber flags to anonymous users.
+    const userOk = this.user !== '' || opts.allow_publish_for_anonymous;
     const allowed =
-      this.node.config.client.insecure ||
-      (opts.allow_publish_for_subscriber && sub !== undefined) ||
-      (opts.allow_publish_for_client && this.user !== '') ||
-      (opts.allow_publish_for_anonymous && this.user === '');
+      (opts.allow_publish_for_client && userOk) ||
+      (opts.allow_publish_for_subscriber && sub !== undefined && userOk) ||
+      this.node.config.client.insecure;
     if (!allowed) throw new ProtocolException(Errors.permissionDenied);
     await this.node.publish(channel, toRawJson(data), { info: this.info(sub?.chanInfo) });
     this.sendText(encodeResult(id, 'publish', '{}'));
   }
 
-  /** Permission for presence / history: subscriber, client, anonymous flags (or insecure). */
-  private checkRead(resolved: ResolvedChannel, kind: 'presence' | 'history'): void {
+  /**
+   * Permission for presence / history, as in Centrifugo: the client or subscriber flag (the anonymous
+   * flag extends them to anonymous users), or insecure mode. `subscribed`: the client counts as a
+   * subscriber of the channel.
+   */
+  private mayRead(resolved: ResolvedChannel, kind: 'presence' | 'history', subscribed: boolean): boolean {
     const o = resolved.options;
     const forSubscriber = kind === 'presence' ? o.allow_presence_for_subscriber : o.allow_history_for_subscriber;
     const forClient = kind === 'presence' ? o.allow_presence_for_client : o.allow_history_for_client;
     const forAnonymous = kind === 'presence' ? o.allow_presence_for_anonymous : o.allow_history_for_anonymous;
-    const allowed =
-      this.node.config.client.insecure ||
-      (forSubscriber && this.subscriptions.get(resolved.channel)?.pending === null) ||
-      (forClient && this.user !== '') ||
-      (forAnonymous && this.user === '');
-    if (!allowed) throw new ProtocolException(Errors.permissionDenied);
+    const userOk = this.user !== '' || forAnonymous;
+    return (forClient && userOk) || (forSubscriber && subscribed && userOk) || this.node.config.client.insecure;
+  }
+
+  /** Throws 103 unless the client may read presence / history of the channel. */
+  private checkRead(resolved: ResolvedChannel, kind: 'presence' | 'history'): void {
+    const subscribed = this.subscriptions.get(resolved.channel)?.pending === null;
+    if (!this.mayRead(resolved, kind, subscribed)) throw new ProtocolException(Errors.permissionDenied);
   }
 
   private async presenceCmd(id: number, channel: string): Promise<void> {
@@ -595,12 +629,10 @@ export class Client {
       if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
       if (e instanceof TokenVerifierUnavailableError) throw e;
       const reason = e instanceof InvalidTokenError ? e.reason : String(e);
-      this.node.log.info({ client: this.id, reason }, 'invalid refresh token');
-      throw new DisconnectException(Disconnects.invalidToken);
+      throw new DisconnectException(Disconnects.invalidToken, { msg: 'invalid refresh token', fields: { reason } });
     }
     if (claims.user !== this.user) {
-      this.node.log.info({ client: this.id }, 'refresh token for another user');
-      throw new DisconnectException(Disconnects.invalidToken);
+      throw new DisconnectException(Disconnects.invalidToken, { msg: 'refresh token for another user' });
     }
     if (claims.info !== undefined) this.connInfo = claims.info;
     this.applyExpiry(claims.expireAt ?? 0);
@@ -653,7 +685,9 @@ export class Client {
     if (this.nextPingAt > 0 && now >= this.nextPingAt) {
       this.transport.send(PING_FRAME);
       this.nextPingAt = now + cfg.ping_interval;
-      if (this.transport.pongs && cfg.pong_timeout > 0 && this.pongDeadline === 0) this.pongDeadline = now + cfg.pong_timeout;
+      if (this.transport.pongs && this.pongDeadline === 0) {
+        this.pongDeadline = cfg.pong_timeout > 0 ? now + cfg.pong_timeout : Number.POSITIVE_INFINITY;
+      }
     }
     const nowSec = now / 1000;
     if (this.expireAt > 0 && nowSec >= this.expireAt) {

@@ -61,6 +61,7 @@ export class WebSocketTransport implements Transport {
 export class WebSocketAcceptor {
   private readonly wss: WebSocketServer;
   private readonly origins: OriginCheck;
+  private readonly rate: RateLimit;
 
   constructor(
     private readonly node: GyreNode,
@@ -73,10 +74,16 @@ export class WebSocketAcceptor {
       clientTracking: false,
     });
     this.origins = new OriginCheck(node.config.client.allowed_origins, node.config.client.insecure);
+    this.rate = new RateLimit(node.config.client.connection_rate_limit);
   }
 
   /** Handles an HTTP upgrade request already routed to this transport's path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.rate.take()) {
+      this.node.log.info('connection rate limit reached: upgrade refused');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (!this.origins.allows(req)) {
       this.node.log.info({ origin: req.headers.origin }, 'websocket origin not allowed');
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -105,6 +112,24 @@ export class WebSocketAcceptor {
 
   close(): void {
     this.wss.close();
+  }
+}
+
+/** `client.connection_rate_limit`: at most `perSecond` new connections in each second (0 = no limit). */
+class RateLimit {
+  private second = 0;
+  private count = 0;
+
+  constructor(private readonly perSecond: number) {}
+
+  take(): boolean {
+    if (this.perSecond <= 0) return true;
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== this.second) {
+      this.second = now;
+      this.count = 0;
+    }
+    return ++this.count <= this.perSecond;
   }
 }
 
