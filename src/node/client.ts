@@ -64,6 +64,12 @@ export interface SubscribeSpec {
   data?: RawJson | undefined;
   override?: SubscriptionOverride | undefined;
   expireAt?: number | undefined;
+  /**
+   * The result goes into a `subscribe` push (server API subscribe), which carries only recoverable,
+   * epoch, offset (the stream top), positioned and data: recovered publications follow it as
+   * publication pushes, since clients take none from the push itself.
+   */
+  push?: boolean | undefined;
 }
 
 export class Client {
@@ -432,7 +438,8 @@ export class Client {
       await this.node.addSubscription(channel, sub);
       if (presence) await this.node.presence.addPresence(channel, this.id, this.info(sub.chanInfo));
       const result: Record<string, unknown> = {};
-      if (sub.expireAt > 0) {
+      const push = spec.push === true;
+      if (sub.expireAt > 0 && !push) {
         result['expires'] = true;
         result['ttl'] = Math.max(0, sub.expireAt - Math.floor(Date.now() / 1000));
       }
@@ -441,18 +448,21 @@ export class Client {
       if (positioned) {
         const recovery = await this.recover(resolved, spec.recover, recoverable);
         result['epoch'] = recovery.epoch;
-        result['offset'] = recovery.offset;
-        if (recovery.publications.length > 0) {
+        result['offset'] = push ? recovery.lastOffset : recovery.offset;
+        if (recovery.publications.length > 0 && !push) {
           result['publications'] = '[' + recovery.publications.map((p) => this.encodeForSub(sub, p)).join(',') + ']';
         }
-        if (spec.recover !== undefined && recoverable) {
+        if (spec.recover !== undefined && recoverable && !push) {
           result['was_recovering'] = true;
-          result['recovered'] = recovery.recovered;
+          // Omitted when false, like every empty protobuf field on the wire.
+          if (recovery.recovered) result['recovered'] = true;
         }
         sub.pending = sub.pending!.filter((p) => p.offset > recovery.lastOffset);
+        // goLive sends them, in order, before what came in meanwhile.
+        if (push) sub.pending.unshift(...recovery.publications);
       }
       if (spec.data !== undefined) result['data'] = spec.data;
-      if (delta) result['delta'] = true;
+      if (delta && !push) result['delta'] = true;
       return { sub, result: encodeObject(result, RAW_SUBSCRIBE) };
     } catch (e) {
       await this.dropSubscription(sub, false);
@@ -546,7 +556,7 @@ export class Client {
   /** Subscribes the client from the server side (server API), with a `subscribe` push. */
   async serverSubscribe(spec: SubscribeSpec): Promise<void> {
     if (this.state !== 'connected' || this.subscriptions.has(spec.resolved.channel)) return;
-    const { sub, result } = await this.setUpSubscription(spec);
+    const { sub, result } = await this.setUpSubscription({ ...spec, push: true });
     this.sendText(encodePush(spec.resolved.channel, 'subscribe', result));
     this.goLive(sub);
   }

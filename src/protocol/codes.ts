@@ -79,17 +79,40 @@ export const Unsubscribes = Object.freeze({
   stateInvalidated: dc(2502, 'state invalidated'),
 });
 
+/**
+ * What to log about a protocol or disconnect exception: a message and extra fields (e.g. the
+ * reason a token was rejected). The handler logs it once, where the exception is caught, so that
+ * one bad request makes one log line.
+ */
+export interface LogDetail {
+  readonly msg: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
 /** An exception that carries a protocol error to the reply. */
 export class ProtocolException extends Error {
-  constructor(readonly error: ProtocolError) {
+  /**
+   * The error for the reply. Not enumerable: pino's err serializer tags every error-like property
+   * of a logged error, and the registry's errors are frozen (logging one would throw).
+   */
+  declare readonly error: ProtocolError;
+
+  constructor(
+    error: ProtocolError,
+    readonly log?: LogDetail,
+  ) {
     super(error.message);
+    Object.defineProperty(this, 'error', { value: error, enumerable: false });
     this.name = 'ProtocolException';
   }
 }
 
 /** An exception that closes the connection with a disconnect code. */
 export class DisconnectException extends Error {
-  constructor(readonly disconnect: Disconnect) {
+  constructor(
+    readonly disconnect: Disconnect,
+    readonly log?: LogDetail,
+  ) {
     super(disconnect.reason);
     this.name = 'DisconnectException';
   }
