@@ -2,6 +2,7 @@
  * Channel naming rules: namespace lookup, private (`$`) and user-limited (`#`) channels, length and
  * regex checks. Built once from config; consulted on every subscribe, publish, presence and history.
  */
+import { compileConfigRegex } from '../config/regex.js';
 import type { ChannelConfig, ChannelOptions } from '../config/types.js';
 import { Errors, ProtocolException } from '../protocol/codes.js';
 
@@ -26,7 +27,10 @@ export class ChannelRules {
     this.rootRegex = compile(config.without_namespace.channel_regex);
   }
 
-  /** Resolves a channel or throws 107 (bad name) / 102 (unknown namespace or regex mismatch). */
+  /**
+   * Resolves a channel or throws 102 (unknown namespace) / 107 (bad name: empty, too long, not ASCII,
+   * or not matching the namespace's channel_regex, as in Centrifugo).
+   */
   resolve(channel: string): ResolvedChannel {
     const cfg = this.config;
     if (channel.length === 0 || channel.length > cfg.max_length || !isAscii(channel)) {
@@ -50,13 +54,22 @@ export class ChannelRules {
       options = cfg.without_namespace;
       regex = this.rootRegex;
     }
-    if (regex !== undefined && !regex.test(rest)) throw new ProtocolException(Errors.unknownChannel);
+    if (regex !== undefined && !regex.test(rest)) throw new ProtocolException(Errors.badRequest);
     return { channel, namespace, options, isPrivate, history: options.history_size > 0 && options.history_ttl > 0 };
   }
 
-  /** True for a `#` channel that lists `user` among its allowed users (needs allow_user_limited_channels). */
+  /**
+   * True for a `#` channel whose namespace has allow_user_limited_channels: only the users it lists
+   * may subscribe (allow_subscribe_for_client does not apply to it).
+   */
+  isUserLimited(resolved: ResolvedChannel): boolean {
+    const boundary = this.config.user_boundary;
+    return resolved.options.allow_user_limited_channels && boundary !== '' && resolved.channel.includes(boundary);
+  }
+
+  /** True for a user-limited channel (see {@link isUserLimited}) that lists `user` among its users. */
   userAllowed(resolved: ResolvedChannel, user: string): boolean {
-    if (!resolved.options.allow_user_limited_channels || user === '') return false;
+    if (!this.isUserLimited(resolved) || user === '') return false;
     const at = resolved.channel.lastIndexOf(this.config.user_boundary);
     if (at < 0) return false;
     const users = resolved.channel.slice(at + this.config.user_boundary.length).split(this.config.user_separator);
@@ -75,8 +88,9 @@ export class ChannelRules {
   }
 }
 
+/** A `channel_regex` in Go syntax, compiled as config validation checked it (inline flags, named groups). */
 function compile(pattern: string): RegExp | undefined {
-  return pattern === '' ? undefined : new RegExp(pattern);
+  return pattern === '' ? undefined : compileConfigRegex(pattern);
 }
 
 function isAscii(s: string): boolean {

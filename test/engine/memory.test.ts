@@ -121,6 +121,15 @@ test('stream: the meta expires metaTtl after the last publish; 0 means never', (
   assert.equal(new HistoryStream('ep', 0, 0).metaExpired(Number.MAX_SAFE_INTEGER), false);
 });
 
+test('stream: touch (a read) extends the meta TTL from now; 0 leaves it', () => {
+  const s = new HistoryStream('ep', 0, 1_000);
+  s.touch(900, 1_000);
+  assert.equal(s.metaExpired(1_899), false);
+  assert.equal(s.metaExpired(1_900), true);
+  s.touch(1_000, 0);
+  assert.equal(s.metaExpired(1_900), true);
+});
+
 test('newEpoch makes distinct non-empty epochs', () => {
   const a = newEpoch();
   const b = newEpoch();

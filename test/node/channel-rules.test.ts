@@ -93,17 +93,18 @@ test('a custom private prefix and namespace boundary are honoured', () => {
   assert.equal(r.resolve('chat:x').namespace, '');
 });
 
-test('channel_regex applies to the part after the namespace; a mismatch is 102', () => {
+test('channel_regex applies to the part after the namespace; a mismatch is 107 as in Centrifugo', () => {
   const r = rules();
   assert.equal(r.resolve('ids:123').namespace, 'ids');
-  throwsCode(() => r.resolve('ids:12a'), 102);
-  throwsCode(() => r.resolve('ids:'), 102);
+  assert.equal(r.resolve('$ids:123').isPrivate, true);
+  throwsCode(() => r.resolve('ids:12a'), 107);
+  throwsCode(() => r.resolve('ids:'), 107);
 });
 
 test('channel_regex of channels without namespace', () => {
   const r = rules({ without_namespace: { channel_regex: '^[a-z]+$' } });
   assert.equal(r.resolve('abc').channel, 'abc');
-  throwsCode(() => r.resolve('ABC'), 102);
+  throwsCode(() => r.resolve('ABC'), 107);
 });
 
 test('bad names are 107: empty, non-ASCII, longer than max_length', () => {
@@ -120,6 +121,15 @@ test('a configured max_length is the limit', () => {
   const r = rules({ max_length: 10 });
   assert.equal(r.resolve('0123456789').channel, '0123456789');
   throwsCode(() => r.resolve('0123456789a'), 107);
+});
+
+test('isUserLimited: a `#` channel in a namespace with allow_user_limited_channels', () => {
+  const r = rules();
+  assert.equal(r.isUserLimited(r.resolve('news:#42')), true);
+  assert.equal(r.isUserLimited(r.resolve('news:dialog#42,43')), true);
+  assert.equal(r.isUserLimited(r.resolve('news:plain')), false);
+  assert.equal(r.isUserLimited(r.resolve('chat:x#42')), false);
+  assert.equal(r.isUserLimited(r.resolve('#42')), false);
 });
 
 test('userAllowed: listed users only, and only with allow_user_limited_channels', () => {
