@@ -3,7 +3,7 @@
  * subscriptions, pings and expiry. Commands of one connection run one after another.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidTokenError, TokenExpiredError, TokenVerifierUnavailableError } from '../auth/errors.js';
+import type { ConnectTokenClaims } from '../auth/verifier.js';
 import {
   DisconnectException,
   Disconnects,
@@ -39,6 +39,10 @@ import type { ResolvedChannel } from './channel-rules.js';
 import type { GyreNode } from './node.js';
 import { ClientSubscription, type SubscriptionOverride } from './subscription.js';
 import { toRawJson } from './raw-json.js';
+import { expiryFields } from './expiry.js';
+import { mayPublish, mayRead, maySubscribe, type Asker } from './permissions.js';
+import { recoverFrom } from './recovery.js';
+import { checkConnectionToken, checkSubscriptionToken } from './token-checks.js';
 
 type State = 'connecting' | 'connected' | 'closed';
 
@@ -237,16 +241,9 @@ export class Client {
       throw new DisconnectException(Disconnects.badRequest, { msg: 'connect on a connected connection' });
     }
     const cfg = this.node.config.client;
-    let claims;
+    let claims: ConnectTokenClaims | undefined;
     if (req.token !== undefined && req.token !== '') {
-      try {
-        claims = await this.node.tokens.verifyConnectToken(req.token);
-      } catch (e) {
-        if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
-        if (e instanceof TokenVerifierUnavailableError) throw e;
-        const reason = e instanceof InvalidTokenError ? e.reason : String(e);
-        throw new DisconnectException(Disconnects.invalidToken, { msg: 'invalid connection token', fields: { reason } });
-      }
+      claims = await checkConnectionToken(this.node.tokens, req.token, 'connection');
       if (claims.expireAt !== undefined && claims.expireAt > 0 && claims.expireAt * 1000 <= Date.now()) {
         throw new ProtocolException(Errors.expired);
       }
@@ -282,11 +279,7 @@ export class Client {
     const ping = this.node.config.client.ping_interval;
     if (ping > 0) this.nextPingAt = now + ping / 2 + Math.floor(Math.random() * (ping / 2));
 
-    const result: Record<string, unknown> = { client: this.id, version: this.node.version };
-    if (this.expireAt > 0) {
-      result['expires'] = true;
-      result['ttl'] = Math.max(0, this.expireAt - Math.floor(now / 1000));
-    }
+    const result: Record<string, unknown> = { client: this.id, version: this.node.version, ...expiryFields(this.expireAt, now) };
     const subs: Array<[string, string]> = [];
     const started: ClientSubscription[] = [];
     for (const [channel, spec] of this.serverSideChannels(claims)) {
@@ -317,9 +310,7 @@ export class Client {
   }
 
   /** The token's `channels` and `subs`, and the personal channel, each with its token-given options. */
-  private serverSideChannels(
-    claims: Awaited<ReturnType<GyreNode['tokens']['verifyConnectToken']>> | undefined,
-  ): Map<string, Partial<SubscribeSpec>> {
+  private serverSideChannels(claims: ConnectTokenClaims | undefined): Map<string, Partial<SubscribeSpec>> {
     const out = new Map<string, Partial<SubscribeSpec>>();
     const subs = Object.entries(claims?.subs ?? {});
     // As in Centrifugo, `channels` is ignored when `subs` is given.
@@ -344,13 +335,14 @@ export class Client {
     const grant = await this.authorizeSubscribe(resolved, req.token);
     if (this.state !== 'connected' || this.subscriptions.has(req.channel)) return;
     const opts = resolved.options;
+    const who = this.asker();
     const { sub, result } = await this.setUpSubscription({
       resolved,
       serverSide: false,
       recover: req.recover === true ? { epoch: req.epoch ?? '', offset: req.offset ?? 0 } : undefined,
-      recoverableAsked: req.recoverable === true && (opts.allow_recovery || this.mayRead(resolved, 'history', true)),
-      positionedAsked: req.positioned === true && (opts.allow_positioning || this.mayRead(resolved, 'history', true)),
-      joinLeaveAsked: req.join_leave === true && this.mayRead(resolved, 'presence', true),
+      recoverableAsked: req.recoverable === true && (opts.allow_recovery || mayRead(resolved, 'history', who, true)),
+      positionedAsked: req.positioned === true && (opts.allow_positioning || mayRead(resolved, 'history', who, true)),
+      joinLeaveAsked: req.join_leave === true && mayRead(resolved, 'presence', who, true),
       deltaAsked: req.delta,
       chanInfo: grant.info,
       data: grant.data,
@@ -367,39 +359,16 @@ export class Client {
     token: string | undefined,
   ): Promise<{ info?: RawJson; data?: RawJson; override?: SubscriptionOverride; expireAt?: number }> {
     if (token !== undefined && token !== '') {
-      const claims = await this.verifySubscriptionToken(resolved.channel, token);
+      const claims = await checkSubscriptionToken(this.node.tokens, token, resolved.channel, this.user, this.id);
       return { info: claims.info, data: claims.data, override: claims.override, expireAt: claims.expireAt };
     }
-    const opts = resolved.options;
-    const rules = this.node.rules;
-    if (resolved.isPrivate) throw new ProtocolException(Errors.permissionDenied);
-    // As in Centrifugo: a user-limited channel admits its listed users only; the anonymous flag
-    // extends allow_subscribe_for_client to anonymous users; insecure mode allows the rest.
-    const userLimited = rules.isUserLimited(resolved);
-    if (userLimited && rules.userAllowed(resolved, this.user)) return {};
-    if (!userLimited && opts.allow_subscribe_for_client && (this.user !== '' || opts.allow_subscribe_for_anonymous)) return {};
-    if (this.node.config.client.insecure) return {};
-    throw new ProtocolException(Errors.permissionDenied);
+    if (!maySubscribe(this.node.rules, resolved, this.asker())) throw new ProtocolException(Errors.permissionDenied);
+    return {};
   }
 
-  private async verifySubscriptionToken(channel: string, token: string) {
-    let claims;
-    try {
-      claims = await this.node.tokens.verifySubscribeToken(token);
-    } catch (e) {
-      if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
-      if (e instanceof TokenVerifierUnavailableError) throw e;
-      const reason = e instanceof InvalidTokenError ? e.reason : String(e);
-      throw new ProtocolException(Errors.permissionDenied, { msg: 'invalid subscription token', fields: { channel, reason } });
-    }
-    if (claims.channel !== channel || claims.user !== this.user || (claims.client !== undefined && claims.client !== '' && claims.client !== this.id)) {
-      // Centrifugo closes the connection here rather than answering 103.
-      throw new DisconnectException(Disconnects.invalidToken, {
-        msg: 'subscription token for another channel, user or client',
-        fields: { channel },
-      });
-    }
-    return claims;
+  /** This client as the permission rules see it. */
+  private asker(): Asker {
+    return { user: this.user, insecure: this.node.config.client.insecure };
   }
 
   /**
@@ -437,16 +406,18 @@ export class Client {
     try {
       await this.node.addSubscription(channel, sub);
       if (presence) await this.node.presence.addPresence(channel, this.id, this.info(sub.chanInfo));
-      const result: Record<string, unknown> = {};
       const push = spec.push === true;
-      if (sub.expireAt > 0 && !push) {
-        result['expires'] = true;
-        result['ttl'] = Math.max(0, sub.expireAt - Math.floor(Date.now() / 1000));
-      }
+      const result: Record<string, unknown> = push ? {} : { ...expiryFields(sub.expireAt) };
       if (recoverable) result['recoverable'] = true;
       if (positioned) result['positioned'] = true;
       if (positioned) {
-        const recovery = await this.recover(resolved, spec.recover, recoverable);
+        const recovery = await recoverFrom(
+          this.node.broker,
+          resolved,
+          this.node.rules.metaTtl(resolved),
+          recoverable ? spec.recover : undefined,
+          this.node.config.client.recovery_max_publication_limit,
+        );
         result['epoch'] = recovery.epoch;
         result['offset'] = push ? recovery.lastOffset : recovery.offset;
         if (recovery.publications.length > 0 && !push) {
@@ -468,42 +439,6 @@ export class Client {
       await this.dropSubscription(sub, false);
       throw e;
     }
-  }
-
-  /** Reads history for a (re)subscribe: all missed publications or none. */
-  private async recover(
-    resolved: ResolvedChannel,
-    since: { epoch: string; offset: number } | undefined,
-    recoverable: boolean,
-  ): Promise<{ publications: Publication[]; epoch: string; offset: number; recovered: boolean; lastOffset: number }> {
-    const metaTtl = this.node.rules.metaTtl(resolved);
-    const broker = this.node.broker;
-    if (since === undefined || !recoverable) {
-      const top = await broker.history(resolved.channel, { limit: 0, metaTtl });
-      return { publications: [], ...top.position, recovered: false, lastOffset: top.position.offset };
-    }
-    if (resolved.options.force_recovery_mode === 'cache') {
-      // Cache mode: the client only needs the latest publication, if it has not seen it.
-      const latest = await broker.history(resolved.channel, { limit: 1, reverse: true, metaTtl });
-      const top = latest.position;
-      const seen = top.epoch === since.epoch && top.offset <= since.offset;
-      const publications = seen ? [] : latest.publications;
-      const offset = publications.length > 0 ? publications[0]!.offset - 1 : top.offset;
-      return { publications, epoch: top.epoch, offset, recovered: true, lastOffset: top.offset };
-    }
-    const limit = this.node.config.client.recovery_max_publication_limit;
-    const res = await broker.history(resolved.channel, { since: { offset: since.offset, epoch: since.epoch }, limit: -1, metaTtl });
-    const top = res.position;
-    const missed = top.offset - since.offset;
-    const complete =
-      top.epoch === since.epoch &&
-      missed >= 0 &&
-      (missed === 0 ||
-        (res.publications.length === missed && res.publications[0]!.offset === since.offset + 1 && (limit <= 0 || missed <= limit)));
-    if (!complete) {
-      return { publications: [], epoch: top.epoch, offset: top.offset, recovered: false, lastOffset: top.offset };
-    }
-    return { publications: res.publications, epoch: top.epoch, offset: since.offset, recovered: true, lastOffset: top.offset };
   }
 
   /** Encodes a publication for one subscription's result (delta mode carries data as a JSON string). */
@@ -566,37 +501,16 @@ export class Client {
   private async publish(id: number, channel: string, data: unknown): Promise<void> {
     const resolved = this.node.rules.resolve(channel);
     if (data === undefined) throw new ProtocolException(Errors.badRequest);
-    const opts = resolved.options;
     const sub = this.subscriptions.get(channel);
-    // As in Centrifugo, the anonymous flag extends the client / subscriber flags to anonymous users.
-    const userOk = this.user !== '' || opts.allow_publish_for_anonymous;
-    const allowed =
-      (opts.allow_publish_for_client && userOk) ||
-      (opts.allow_publish_for_subscriber && sub !== undefined && userOk) ||
-      this.node.config.client.insecure;
-    if (!allowed) throw new ProtocolException(Errors.permissionDenied);
+    if (!mayPublish(resolved, this.asker(), sub !== undefined)) throw new ProtocolException(Errors.permissionDenied);
     await this.node.publish(channel, toRawJson(data), { info: this.info(sub?.chanInfo) });
     this.sendText(encodeResult(id, 'publish', '{}'));
-  }
-
-  /**
-   * Permission for presence / history, as in Centrifugo: the client or subscriber flag (the anonymous
-   * flag extends them to anonymous users), or insecure mode. `subscribed`: the client counts as a
-   * subscriber of the channel.
-   */
-  private mayRead(resolved: ResolvedChannel, kind: 'presence' | 'history', subscribed: boolean): boolean {
-    const o = resolved.options;
-    const forSubscriber = kind === 'presence' ? o.allow_presence_for_subscriber : o.allow_history_for_subscriber;
-    const forClient = kind === 'presence' ? o.allow_presence_for_client : o.allow_history_for_client;
-    const forAnonymous = kind === 'presence' ? o.allow_presence_for_anonymous : o.allow_history_for_anonymous;
-    const userOk = this.user !== '' || forAnonymous;
-    return (forClient && userOk) || (forSubscriber && subscribed && userOk) || this.node.config.client.insecure;
   }
 
   /** Throws 103 unless the client may read presence / history of the channel. */
   private checkRead(resolved: ResolvedChannel, kind: 'presence' | 'history'): void {
     const subscribed = this.subscriptions.get(resolved.channel)?.pending === null;
-    if (!this.mayRead(resolved, kind, subscribed)) throw new ProtocolException(Errors.permissionDenied);
+    if (!mayRead(resolved, kind, this.asker(), subscribed)) throw new ProtocolException(Errors.permissionDenied);
   }
 
   private async presenceCmd(id: number, channel: string): Promise<void> {
@@ -632,25 +546,13 @@ export class Client {
 
   private async refreshCmd(id: number, token: string): Promise<void> {
     if (token === '') throw new ProtocolException(Errors.badRequest);
-    let claims;
-    try {
-      claims = await this.node.tokens.verifyConnectToken(token);
-    } catch (e) {
-      if (e instanceof TokenExpiredError) throw new ProtocolException(Errors.tokenExpired);
-      if (e instanceof TokenVerifierUnavailableError) throw e;
-      const reason = e instanceof InvalidTokenError ? e.reason : String(e);
-      throw new DisconnectException(Disconnects.invalidToken, { msg: 'invalid refresh token', fields: { reason } });
-    }
+    const claims = await checkConnectionToken(this.node.tokens, token, 'refresh');
     if (claims.user !== this.user) {
       throw new DisconnectException(Disconnects.invalidToken, { msg: 'refresh token for another user' });
     }
     if (claims.info !== undefined) this.connInfo = claims.info;
     this.applyExpiry(claims.expireAt ?? 0);
-    const result: Record<string, unknown> = { client: this.id, version: this.node.version };
-    if (this.expireAt > 0) {
-      result['expires'] = true;
-      result['ttl'] = Math.max(0, this.expireAt - Math.floor(Date.now() / 1000));
-    }
+    const result = { client: this.id, version: this.node.version, ...expiryFields(this.expireAt) };
     this.sendText(encodeResult(id, 'refresh', encodeObject(result)));
   }
 
@@ -664,14 +566,9 @@ export class Client {
     const sub = this.subscriptions.get(channel);
     if (sub === undefined) throw new ProtocolException(Errors.permissionDenied);
     if (token === '') throw new ProtocolException(Errors.badRequest);
-    const claims = await this.verifySubscriptionToken(channel, token);
+    const claims = await checkSubscriptionToken(this.node.tokens, token, channel, this.user, this.id);
     sub.expireAt = claims.expireAt ?? 0;
-    const result: Record<string, unknown> = {};
-    if (sub.expireAt > 0) {
-      result['expires'] = true;
-      result['ttl'] = Math.max(0, sub.expireAt - Math.floor(Date.now() / 1000));
-    }
-    this.sendText(encodeResult(id, 'sub_refresh', encodeObject(result)));
+    this.sendText(encodeResult(id, 'sub_refresh', encodeObject(expiryFields(sub.expireAt))));
   }
 
   // ---- pings and expiry (driven by the node's shared ticker) ----
