@@ -1,22 +1,10 @@
 import { CompactSign, SignJWT } from 'jose';
+import { defaultConfig } from '../../src/config/defaults.js';
 import type { TokenConfig } from '../../src/config/types.js';
 
-/** A TokenConfig with every field at its "unused" value, then `over`. */
+/** The default (unused) TokenConfig, then `over`. */
 export function tokenConfig(over: Partial<TokenConfig> = {}): TokenConfig {
-  return {
-    hmac_secret_key: '',
-    hmac_previous_secret_key: '',
-    hmac_previous_secret_key_valid_until: 0,
-    rsa_public_key: '',
-    ecdsa_public_key: '',
-    jwks_public_endpoint: '',
-    audience: '',
-    audience_regex: '',
-    issuer: '',
-    issuer_regex: '',
-    user_id_claim: '',
-    ...over,
-  };
+  return { ...defaultConfig().client.token, ...over };
 }
 
 export const SECRET = 'secret-key-for-tests';

@@ -3,7 +3,7 @@
  * sockets, the HTTP API, and the server's log lines captured for assertions.
  */
 import { Writable } from 'node:stream';
-import { Centrifuge, type Options as CentrifugeOptions } from 'centrifuge';
+import { Centrifuge, type Options as CentrifugeOptions, type PublicationContext, type Subscription } from 'centrifuge';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { signToken } from '../../src/auth/sign.js';
@@ -181,4 +181,20 @@ export function once<T = unknown>(emitter: { once(event: string, fn: (arg: T) =>
 /** Polls `check` until it returns true (no timing assertion: the test's own timeout bounds it). */
 export async function until(check: () => boolean | Promise<boolean>, stepMs = 10): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, stepMs));
+}
+
+/**
+ * Publishes a marker through the API and waits until `sub` has received it: every publication
+ * published before it has arrived by then.
+ */
+export async function barrier(gyre: Pick<TestGyre, 'api'>, sub: Subscription, channel: string): Promise<void> {
+  const marker = Math.random();
+  let seen = false;
+  const onPub = (ctx: PublicationContext) => {
+    if ((ctx.data as { marker?: number }).marker === marker) seen = true;
+  };
+  sub.on('publication', onPub);
+  await gyre.api('publish', { channel, data: { marker } });
+  await until(() => seen);
+  sub.off('publication', onPub);
 }

@@ -15,7 +15,7 @@ import type {
   SubscribedContext,
   SubscriptionOptions,
 } from 'centrifuge';
-import { once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
+import { barrier, once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
 
 const HISTORY = { presence: true, history_size: 10, history_ttl: '60s' };
 
@@ -475,19 +475,6 @@ function joinLeaveLog(sub: Subscription): string[] & { ctx: Map<string, JoinCont
   return log;
 }
 
-/** Publishes a marker via the API and waits until `sub` received it: earlier pushes have arrived by then. */
-async function barrier(sub: Subscription, channel: string): Promise<void> {
-  const marker = Math.random();
-  let seen = false;
-  const onPub = (ctx: PublicationContext) => {
-    if ((ctx.data as { marker?: number }).marker === marker) seen = true;
-  };
-  sub.on('publication', onPub);
-  await gyre.api('publish', { channel, data: { marker } });
-  await until(() => seen);
-  sub.off('publication', onPub);
-}
-
 describe('join and leave', () => {
   test('force_push_join_leave: every subscriber gets join and leave with client info', async () => {
     const alice = await connect('alice');
@@ -532,7 +519,7 @@ describe('join and leave', () => {
     await until(() => askLog.includes('join:carol'));
     subCarol.unsubscribe();
     await until(() => askLog.includes('leave:carol'));
-    await barrier(subQuiet, 'jlask:room');
+    await barrier(gyre, subQuiet, 'jlask:room');
     assert.deepEqual([...quietLog], []);
   });
 
@@ -542,7 +529,7 @@ describe('join and leave', () => {
     const sub = await subscribe(asker.c, 'jlnoperm:room', { joinLeave: true });
     const log = joinLeaveLog(sub);
     await subscribe(carol.c, 'jlnoperm:room');
-    await barrier(sub, 'jlnoperm:room');
+    await barrier(gyre, sub, 'jlnoperm:room');
     assert.deepEqual([...log], []);
   });
 
@@ -552,7 +539,7 @@ describe('join and leave', () => {
     const sub = await subscribe(asker.c, 'anon:nojl', { joinLeave: true });
     const log = joinLeaveLog(sub);
     await subscribe(carol.c, 'anon:nojl');
-    await barrier(sub, 'anon:nojl');
+    await barrier(gyre, sub, 'anon:nojl');
     assert.deepEqual([...log], []);
   });
 });
@@ -592,7 +579,7 @@ describe('client publish', () => {
     await until(() => got.length === 1);
     const anon = await connect();
     assert.equal(await codeOf(anon.c.publish('client:echo', { n: 2 })), 103);
-    await barrier(subA, 'client:echo');
+    await barrier(gyre, subA, 'client:echo');
     assert.deepEqual(got, [{ n: 1 }]);
   });
 

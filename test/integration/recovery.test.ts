@@ -9,7 +9,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Centrifuge, PublicationContext, Subscription, SubscribedContext } from 'centrifuge';
-import { once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
+import { barrier, once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
 
 const RECOVERY_LIMIT = 3;
 
@@ -78,19 +78,6 @@ async function publishRange(channel: string, from: number, to: number): Promise<
   let last = { offset: 0, epoch: '' };
   for (let n = from; n <= to; n++) last = await publish(channel, n);
   return last;
-}
-
-/** Publishes a marker and waits until `sub` has received it: every earlier publication has arrived. */
-async function barrier(sub: Subscription, channel: string): Promise<void> {
-  const marker = Math.random();
-  let seen = false;
-  const onPub = (ctx: PublicationContext) => {
-    if ((ctx.data as { marker?: number }).marker === marker) seen = true;
-  };
-  sub.on('publication', onPub);
-  await gyre.api('publish', { channel, data: { marker } });
-  await until(() => seen);
-  sub.off('publication', onPub);
 }
 
 async function rawReader(): Promise<RawSocket> {
@@ -171,7 +158,7 @@ describe('recovery outcome', () => {
     assert.equal(ctx.wasRecovering, true);
     assert.equal(ctx.recovered, false);
     assert.equal(ctx.streamPosition?.offset, 4);
-    await barrier(sub, ch);
+    await barrier(gyre, sub, ch);
     assert.deepEqual(
       got.map((r) => r.n),
       [1],
@@ -518,7 +505,7 @@ describe('idempotency_key', () => {
     // Another key publishes.
     const third = await gyre.api('publish', { channel: ch, data: { n: 3 }, idempotency_key: 'k-2' });
     assert.equal((third['result'] as { offset: number }).offset, 2);
-    await barrier(sub, ch);
+    await barrier(gyre, sub, ch);
     assert.deepEqual(
       got.map((r) => r.n),
       [1, 3],
