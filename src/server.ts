@@ -13,6 +13,7 @@ import { HttpApi, send } from './api/http.js';
 import type { GyreConfig } from './config/types.js';
 import type { Broker, PresenceManager } from './engine/types.js';
 import { createLogger, type Logger } from './log.js';
+import type { Handlers } from './handlers/pipeline.js';
 import { GyreNode } from './node/node.js';
 import { Disconnects } from './protocol/codes.js';
 import { WebSocketAcceptor } from './transport/websocket.js';
@@ -22,6 +23,14 @@ export interface GyreServerOptions {
   log?: Logger;
   broker?: Broker;
   presence?: PresenceManager;
+  /** Application handlers: services and interceptors for client requests. */
+  handlers?: Handlers;
+}
+
+/** Where an attached Gyre serves its WebSocket endpoint. */
+export interface AttachOptions {
+  /** WebSocket path; default `websocket.handler_prefix`. */
+  path?: string;
 }
 
 export class GyreServer {
@@ -43,6 +52,7 @@ export class GyreServer {
       log,
       ...(opts.broker !== undefined && { broker: opts.broker }),
       ...(opts.presence !== undefined && { presence: opts.presence }),
+      ...(opts.handlers !== undefined && { handlers: opts.handlers }),
     });
     this.api = new CommandExecutor(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
@@ -70,6 +80,38 @@ export class GyreServer {
       });
     });
     return (this.http.address() as AddressInfo).port;
+  }
+
+  /**
+   * Serves the WebSocket endpoint on an existing HTTP server (Express, Fastify, Hono's node server)
+   * instead of listening on its own port. Other upgrade paths are left to the server's other
+   * listeners; use {@link handleRequest} to serve the server API and health endpoint there too.
+   */
+  async attach(server: Server, options: AttachOptions = {}): Promise<void> {
+    const path = options.path ?? this.config.websocket.handler_prefix;
+    await this.node.start();
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (pathOf(req) !== path) return;
+      socket.on('error', () => socket.destroy());
+      if (this.stopping !== undefined) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.websocket.handleUpgrade(req, socket, head);
+    });
+  }
+
+  /**
+   * Serves the server API and the health endpoint for a request of a host server; returns false
+   * (touching nothing) when the path is not Gyre's.
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = pathOf(req);
+    const ours =
+      (this.config.health.enabled && path === this.config.health.handler_prefix) ||
+      (!this.config.http_api.disabled && this.httpApi.matches(path));
+    if (ours) this.onRequest(req, res);
+    return ours;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

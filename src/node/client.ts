@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectTokenClaims } from '../auth/verifier.js';
+import type { ConnectionContext } from '../handlers/requests.js';
+import { expireAtSeconds, type ConnectResponseFields } from '../handlers/responses.js';
 import {
   DisconnectException,
   Disconnects,
@@ -27,11 +29,11 @@ import {
 import type {
   ClientInfo,
   Command,
-  ConnectRequest,
-  HistoryRequest,
+  ConnectCommandParams,
+  HistoryCommandParams,
   Publication,
   RawJson,
-  SubscribeRequest,
+  SubscribeCommandParams,
 } from '../protocol/types.js';
 import { OutFrame } from '../transport/frame.js';
 import type { Transport } from '../transport/types.js';
@@ -51,6 +53,9 @@ const MAX_INBOX = 1024;
 
 const PING_FRAME = new OutFrame(PING);
 
+/** Wait between attempts when a refresh handler fails. */
+const REFRESH_RETRY_MS = 1000;
+
 /** How a subscription is to be set up (a client subscribe, a token `channels` entry, an API subscribe). */
 export interface SubscribeSpec {
   resolved: ResolvedChannel;
@@ -68,6 +73,8 @@ export interface SubscribeSpec {
   data?: RawJson | undefined;
   override?: SubscriptionOverride | undefined;
   expireAt?: number | undefined;
+  /** A sub_refresh handler extends the subscription (the client is not asked to). */
+  refreshByServer?: boolean | undefined;
   /**
    * The result goes into a `subscribe` push (server API subscribe), which carries only recoverable,
    * epoch, offset (the stream top), positioned and data: recovered publications follow it as
@@ -84,7 +91,13 @@ export class Client {
   expireAt = 0;
   name = '';
   version = '';
+  /** Connection meta (from the token or the connect handler): handed to handlers, never to clients. */
+  meta: unknown = undefined;
   readonly subscriptions = new Map<string, ClientSubscription>();
+  /** The connect handler granted this connection: the refresh handler (if any) extends it. */
+  private refreshByServer = false;
+  private refreshing = false;
+  private refreshRetryAt = 0;
 
   private state: State = 'connecting';
   private readonly inbox: Command[] = [];
@@ -197,7 +210,7 @@ export class Client {
           this.node.log.debug({ client: this.id }, 'async message with no handler: ignored');
           return;
         case 'rpc':
-          throw new ProtocolException(Errors.notAvailable);
+          return await this.rpcCmd(cmd.id, cmd.params.method ?? '', cmd.params.data);
         case 'refresh':
           return await this.refreshCmd(cmd.id, cmd.params.token);
         case 'sub_refresh':
@@ -236,12 +249,13 @@ export class Client {
 
   // ---- connect ----
 
-  private async connect(id: number, req: ConnectRequest): Promise<void> {
+  private async connect(id: number, req: ConnectCommandParams): Promise<void> {
     if (this.state !== 'connecting') {
       throw new DisconnectException(Disconnects.badRequest, { msg: 'connect on a connected connection' });
     }
     const cfg = this.node.config.client;
-    let claims: ConnectTokenClaims | undefined;
+    let claims: ConnectGrant | undefined;
+    const connectHandler = this.node.handles('connect');
     if (req.token !== undefined && req.token !== '') {
       claims = await checkConnectionToken(this.node.tokens, req.token, 'connection');
       if (claims.expireAt !== undefined && claims.expireAt > 0 && claims.expireAt * 1000 <= Date.now()) {
@@ -250,6 +264,16 @@ export class Client {
       if (claims.user === '' && cfg.disallow_anonymous_connection_tokens) {
         throw new DisconnectException(Disconnects.invalidToken, { msg: 'anonymous connection token not allowed' });
       }
+    } else if (connectHandler !== undefined) {
+      const fields = await connectHandler.connect(
+        this.context(),
+        req.data,
+        req.name ?? '',
+        req.version ?? '',
+        Object.keys(req.subs ?? {}),
+      );
+      claims = grantFromHandler(fields);
+      this.refreshByServer = this.node.handles('refresh') !== undefined;
     } else if (!cfg.insecure && !cfg.allow_anonymous_connect_without_token) {
       throw new DisconnectException(Disconnects.badRequest, { msg: 'connect without token: client credentials not found' });
     }
@@ -264,6 +288,7 @@ export class Client {
     this.user = user;
     this.connInfo = claims?.info;
     this.expireAt = claims?.expireAt ?? 0;
+    this.meta = claims?.meta;
     this.name = req.name ?? '';
     this.version = req.version ?? '';
     this.state = 'connected';
@@ -279,7 +304,10 @@ export class Client {
     const ping = this.node.config.client.ping_interval;
     if (ping > 0) this.nextPingAt = now + ping / 2 + Math.floor(Math.random() * (ping / 2));
 
-    const result: Record<string, unknown> = { client: this.id, version: this.node.version, ...expiryFields(this.expireAt, now) };
+    const result: Record<string, unknown> = { client: this.id, version: this.node.version };
+    // With server-side refresh (a refresh handler) the client is not asked to refresh.
+    if (!this.refreshByServer) Object.assign(result, expiryFields(this.expireAt, now));
+    if (claims?.data !== undefined) result['data'] = claims.data;
     const subs: Array<[string, string]> = [];
     const started: ClientSubscription[] = [];
     for (const [channel, spec] of this.serverSideChannels(claims)) {
@@ -310,7 +338,7 @@ export class Client {
   }
 
   /** The token's `channels` and `subs`, and the personal channel, each with its token-given options. */
-  private serverSideChannels(claims: ConnectTokenClaims | undefined): Map<string, Partial<SubscribeSpec>> {
+  private serverSideChannels(claims: ConnectGrant | undefined): Map<string, Partial<SubscribeSpec>> {
     const out = new Map<string, Partial<SubscribeSpec>>();
     const subs = Object.entries(claims?.subs ?? {});
     // As in Centrifugo, `channels` is ignored when `subs` is given.
@@ -325,14 +353,14 @@ export class Client {
 
   // ---- subscribe ----
 
-  private async subscribe(id: number, req: SubscribeRequest): Promise<void> {
+  private async subscribe(id: number, req: SubscribeCommandParams): Promise<void> {
     const cfg = this.node.config.client;
     const resolved = this.node.rules.resolve(req.channel);
     if (this.subscriptions.has(req.channel)) throw new ProtocolException(Errors.alreadySubscribed);
     if (cfg.channel_limit > 0 && this.subscriptions.size >= cfg.channel_limit) {
       throw new ProtocolException(Errors.limitExceeded);
     }
-    const grant = await this.authorizeSubscribe(resolved, req.token);
+    const grant = await this.authorizeSubscribe(resolved, req.token, req.data);
     if (this.state !== 'connected' || this.subscriptions.has(req.channel)) return;
     const opts = resolved.options;
     const who = this.asker();
@@ -348,22 +376,45 @@ export class Client {
       data: grant.data,
       override: grant.override,
       expireAt: grant.expireAt,
+      refreshByServer: grant.refreshByServer,
     });
     this.sendText(encodeResult(id, 'subscribe', result));
     this.goLive(sub);
   }
 
   /** Decides whether this client may subscribe; throws 103 (or 109 for an expired token). */
-  private async authorizeSubscribe(
-    resolved: ResolvedChannel,
-    token: string | undefined,
-  ): Promise<{ info?: RawJson; data?: RawJson; override?: SubscriptionOverride; expireAt?: number }> {
+  /**
+   * Decides whether this client may subscribe, in Centrifugo's order: a token decides alone; a
+   * private channel needs one; a user-limited channel admits its users; then the subscribe handler;
+   * then the channel's permission flags. Throws 103 (or 109 for an expired token).
+   */
+  private async authorizeSubscribe(resolved: ResolvedChannel, token: string | undefined, data: unknown): Promise<SubscribeGrant> {
     if (token !== undefined && token !== '') {
       const claims = await checkSubscriptionToken(this.node.tokens, token, resolved.channel, this.user, this.id);
       return { info: claims.info, data: claims.data, override: claims.override, expireAt: claims.expireAt };
     }
-    if (!maySubscribe(this.node.rules, resolved, this.asker())) throw new ProtocolException(Errors.permissionDenied);
+    const rules = this.node.rules;
+    if (resolved.isPrivate) throw new ProtocolException(Errors.permissionDenied);
+    if (rules.isUserLimited(resolved) && rules.userAllowed(resolved, this.user)) return {};
+    const handler = this.node.handles('subscribe');
+    if (handler !== undefined) {
+      const f = await handler.subscribe(this.context(), resolved.channel, '', data);
+      return {
+        info: optionalRaw(f.info),
+        data: optionalRaw(f.data),
+        override: f.override,
+        expireAt: expireAtSeconds(f.expireAt),
+        refreshByServer: this.node.handles('sub_refresh') !== undefined,
+      };
+    }
+    if (!maySubscribe(rules, resolved, this.asker())) throw new ProtocolException(Errors.permissionDenied);
     return {};
+  }
+
+  /** This connection as handlers see it. */
+  context(): ConnectionContext {
+    const t = this.transport;
+    return { client: this.id, transport: t.name, protocol: t.protocol, encoding: 'json', headers: t.headers, user: this.user, meta: this.meta };
   }
 
   /** This client as the permission rules see it. */
@@ -401,13 +452,14 @@ export class Client {
       spec.serverSide,
     );
     sub.expireAt = spec.expireAt ?? 0;
+    sub.refreshByServer = spec.refreshByServer === true;
     const channel = resolved.channel;
     this.subscriptions.set(channel, sub);
     try {
       await this.node.addSubscription(channel, sub);
       if (presence) await this.node.presence.addPresence(channel, this.id, this.info(sub.chanInfo));
       const push = spec.push === true;
-      const result: Record<string, unknown> = push ? {} : { ...expiryFields(sub.expireAt) };
+      const result: Record<string, unknown> = push || sub.refreshByServer ? {} : { ...expiryFields(sub.expireAt) };
       if (recoverable) result['recoverable'] = true;
       if (positioned) result['positioned'] = true;
       if (positioned) {
@@ -502,8 +554,19 @@ export class Client {
     const resolved = this.node.rules.resolve(channel);
     if (data === undefined) throw new ProtocolException(Errors.badRequest);
     const sub = this.subscriptions.get(channel);
-    if (!mayPublish(resolved, this.asker(), sub !== undefined)) throw new ProtocolException(Errors.permissionDenied);
-    await this.node.publish(channel, toRawJson(data), { info: this.info(sub?.chanInfo) });
+    const info = this.info(sub?.chanInfo);
+    const handler = this.node.handles('publish');
+    if (handler !== undefined) {
+      const f = await handler.publish(this.context(), channel, data);
+      await this.node.publish(channel, f.data !== undefined ? toRawJson(f.data) : toRawJson(data), {
+        info,
+        ...(f.skipHistory !== undefined && { skipHistory: f.skipHistory }),
+        ...(f.tags !== undefined && { tags: f.tags }),
+      });
+    } else {
+      if (!mayPublish(resolved, this.asker(), sub !== undefined)) throw new ProtocolException(Errors.permissionDenied);
+      await this.node.publish(channel, toRawJson(data), { info });
+    }
     this.sendText(encodeResult(id, 'publish', '{}'));
   }
 
@@ -531,7 +594,7 @@ export class Client {
     this.sendText(encodeResult(id, 'presence_stats', `{"num_clients":${s.numClients},"num_users":${s.numUsers}}`));
   }
 
-  private async historyCmd(id: number, req: HistoryRequest): Promise<void> {
+  private async historyCmd(id: number, req: HistoryCommandParams): Promise<void> {
     const resolved = this.node.rules.resolve(req.channel);
     if (!resolved.history) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'history');
@@ -540,6 +603,15 @@ export class Client {
     this.sendText(
       encodeResult(id, 'history', `{"publications":[${pubs}],"epoch":${JSON.stringify(res.position.epoch)},"offset":${res.position.offset}}`),
     );
+  }
+
+  // ---- rpc ----
+
+  private async rpcCmd(id: number, method: string, data: unknown): Promise<void> {
+    const handler = this.node.handles('rpc');
+    if (handler === undefined) throw new ProtocolException(Errors.notAvailable);
+    const f = await handler.rpc(this.context(), method, data);
+    this.sendText(encodeResult(id, 'rpc', f.data === undefined ? '{}' : `{"data":${toRawJson(f.data)}}`));
   }
 
   // ---- refresh ----
@@ -598,6 +670,7 @@ export class Client {
     }
     const nowSec = now / 1000;
     if (this.expireAt > 0 && nowSec >= this.expireAt) {
+      if (this.refreshByServer && !this.refreshing && now >= this.refreshRetryAt) void this.refreshOnServer();
       if (this.closeDeadline === 0) this.closeDeadline = now + cfg.expired_close_delay;
       if (now >= this.closeDeadline) {
         this.node.log.info({ client: this.id }, 'connection expired');
@@ -606,11 +679,70 @@ export class Client {
       }
     }
     for (const sub of this.subscriptions.values()) {
-      if (sub.expireAt > 0 && nowSec >= sub.expireAt + cfg.expired_sub_close_delay / 1000) {
+      if (sub.expireAt <= 0 || nowSec < sub.expireAt) continue;
+      if (sub.refreshByServer && !sub.refreshing && now >= sub.refreshRetryAt) void this.subRefreshOnServer(sub);
+      if (nowSec >= sub.expireAt + cfg.expired_sub_close_delay / 1000) {
         this.node.log.info({ client: this.id, channel: sub.channel }, 'subscription expired');
         void this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
       }
     }
+  }
+
+  /** Asks the refresh handler to extend an expiring connection granted by the connect handler. */
+  private async refreshOnServer(): Promise<void> {
+    const calls = this.node.handles('refresh');
+    if (calls === undefined) return;
+    this.refreshing = true;
+    try {
+      const f = await calls.refresh(this.context());
+      if (this.state !== 'connected') return;
+      if (f.expired === true) {
+        this.node.log.info({ client: this.id }, 'refresh handler: connection expired');
+        this.close(Disconnects.expired);
+        return;
+      }
+      if (f.info !== undefined) this.connInfo = toRawJson(f.info);
+      if (f.meta !== undefined) this.meta = f.meta;
+      this.applyExpiry(expireAtSeconds(f.expireAt));
+    } catch (e) {
+      this.onServerRefreshFailure(e, 'refresh');
+      this.refreshRetryAt = Date.now() + REFRESH_RETRY_MS;
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** Asks the sub_refresh handler to extend an expiring subscription granted by the subscribe handler. */
+  private async subRefreshOnServer(sub: ClientSubscription): Promise<void> {
+    const calls = this.node.handles('sub_refresh');
+    if (calls === undefined) return;
+    sub.refreshing = true;
+    try {
+      const f = await calls.subRefresh(this.context(), sub.channel);
+      if (this.subscriptions.get(sub.channel) !== sub) return;
+      if (f.expired === true) {
+        this.node.log.info({ client: this.id, channel: sub.channel }, 'sub_refresh handler: subscription expired');
+        await this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
+        return;
+      }
+      sub.expireAt = expireAtSeconds(f.expireAt);
+    } catch (e) {
+      this.onServerRefreshFailure(e, 'sub_refresh');
+      sub.refreshRetryAt = Date.now() + REFRESH_RETRY_MS;
+    } finally {
+      sub.refreshing = false;
+    }
+  }
+
+  /** A refresh handler answered with an error (retried until the close delay runs out) or a disconnect. */
+  private onServerRefreshFailure(e: unknown, type: 'refresh' | 'sub_refresh'): void {
+    if (e instanceof DisconnectException) {
+      this.node.log.info({ client: this.id, type, code: e.disconnect.code }, 'refresh handler disconnected the client');
+      this.close(e.disconnect);
+      return;
+    }
+    const code = e instanceof ProtocolException ? e.error.code : Errors.internal.code;
+    this.node.log.warn({ client: this.id, type, code }, 'refresh handler failed: retrying');
   }
 
   private handlePong(): void {
@@ -649,3 +781,41 @@ export class Client {
 const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);
 const RAW_SUBSCRIBE: ReadonlySet<string> = new Set(['publications', 'data']);
 
+
+/** What a connection is granted, by its token or by the connect handler. */
+type ConnectGrant = ConnectTokenClaims & { data?: RawJson };
+
+/** What a subscription is granted, by its token or by the subscribe handler. */
+interface SubscribeGrant {
+  info?: RawJson | undefined;
+  data?: RawJson | undefined;
+  override?: SubscriptionOverride | undefined;
+  expireAt?: number | undefined;
+  refreshByServer?: boolean;
+}
+
+function optionalRaw(v: unknown): RawJson | undefined {
+  return v === undefined ? undefined : toRawJson(v);
+}
+
+/** The connect handler's response as a grant (the same shape a token gives). */
+function grantFromHandler(f: ConnectResponseFields): ConnectGrant {
+  const subs: ConnectGrant['subs'] = {};
+  for (const [ch, s] of Object.entries(f.subscriptions ?? {})) {
+    subs[ch] = {
+      ...(s.info !== undefined && { info: toRawJson(s.info) }),
+      ...(s.data !== undefined && { data: toRawJson(s.data) }),
+      ...(s.override !== undefined && { override: s.override }),
+    };
+  }
+  const expireAt = expireAtSeconds(f.expireAt);
+  return {
+    user: f.user,
+    channels: f.channels ?? [],
+    subs,
+    ...(expireAt > 0 && { expireAt }),
+    ...(f.info !== undefined && { info: toRawJson(f.info) }),
+    ...(f.data !== undefined && { data: toRawJson(f.data) }),
+    ...(f.meta !== undefined && { meta: f.meta }),
+  };
+}

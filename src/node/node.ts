@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TokenVerifier } from '../auth/verifier.js';
+import type { Handlers } from '../handlers/pipeline.js';
+import type { RequestType } from '../handlers/requests.js';
 import type { GyreConfig } from '../config/types.js';
 import { MemoryBroker } from '../engine/memory/broker.js';
 import { MemoryPresenceManager } from '../engine/memory/presence.js';
@@ -14,6 +16,7 @@ import { Errors, ProtocolException, type Disconnect } from '../protocol/codes.js
 import type { ClientInfo, RawJson } from '../protocol/types.js';
 import { ChannelRules } from './channel-rules.js';
 import type { Client } from './client.js';
+import { HandlerCalls } from './handler-calls.js';
 import { Hub, type HubSubscriber } from './hub.js';
 import { VERSION } from '../version.js';
 
@@ -37,6 +40,8 @@ export interface HistoryParams {
 export interface NodeOptions {
   config: GyreConfig;
   log: Logger;
+  /** Application handlers (services and interceptors) consulted for client requests. */
+  handlers?: Handlers;
   broker?: Broker;
   presence?: PresenceManager;
 }
@@ -54,6 +59,8 @@ export class GyreNode {
   readonly broker: Broker;
   readonly presence: PresenceManager;
   readonly tokens: TokenVerifier;
+  /** The application's handlers, when it registered any. */
+  readonly calls: HandlerCalls | undefined;
 
   private readonly clients = new Map<string, Client>();
   private readonly users = new Map<string, Set<Client>>();
@@ -69,6 +76,12 @@ export class GyreNode {
     this.broker = opts.broker ?? new MemoryBroker();
     this.presence = opts.presence ?? new MemoryPresenceManager();
     this.tokens = new TokenVerifier(opts.config.client.token, opts.config.client.subscription_token);
+    this.calls = opts.handlers !== undefined ? new HandlerCalls(opts.handlers, opts.log) : undefined;
+  }
+
+  /** The handler calls when a service handles `type`, else undefined (the config rules decide). */
+  handles(type: RequestType): HandlerCalls | undefined {
+    return this.calls?.handlers.has(type) === true ? this.calls : undefined;
   }
 
   async start(): Promise<void> {

@@ -19,6 +19,12 @@ export class ClientSubscription implements HubSubscriber {
   pending: Publication[] | null = [];
   /** Seconds since epoch when the subscription expires; 0 = never. */
   expireAt = 0;
+  /** A sub_refresh handler extends it when it expires (instead of the client). */
+  refreshByServer = false;
+  /** A server-side refresh is in flight. */
+  refreshing = false;
+  /** Ms timestamp before which a failed server-side refresh is not retried. */
+  refreshRetryAt = 0;
 
   constructor(
     private readonly transport: Transport,

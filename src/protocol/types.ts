@@ -32,7 +32,7 @@ export interface StreamPosition {
   epoch: string;
 }
 
-export interface ConnectRequest {
+export interface ConnectCommandParams {
   token?: string;
   data?: unknown;
   subs?: Record<string, { recover?: boolean; epoch?: string; offset?: number }>;
@@ -41,7 +41,7 @@ export interface ConnectRequest {
   headers?: Record<string, string>;
 }
 
-export interface SubscribeRequest {
+export interface SubscribeCommandParams {
   channel: string;
   token?: string;
   recover?: boolean;
@@ -54,7 +54,7 @@ export interface SubscribeRequest {
   delta?: string;
 }
 
-export interface HistoryRequest {
+export interface HistoryCommandParams {
   channel: string;
   limit?: number;
   since?: { offset?: number; epoch?: string };
@@ -63,13 +63,13 @@ export interface HistoryRequest {
 
 /** A decoded client command: `id` plus exactly one request. */
 export type Command =
-  | { id: number; method: 'connect'; params: ConnectRequest }
-  | { id: number; method: 'subscribe'; params: SubscribeRequest }
+  | { id: number; method: 'connect'; params: ConnectCommandParams }
+  | { id: number; method: 'subscribe'; params: SubscribeCommandParams }
   | { id: number; method: 'unsubscribe'; params: { channel: string } }
   | { id: number; method: 'publish'; params: { channel: string; data: unknown } }
   | { id: number; method: 'presence'; params: { channel: string } }
   | { id: number; method: 'presence_stats'; params: { channel: string } }
-  | { id: number; method: 'history'; params: HistoryRequest }
+  | { id: number; method: 'history'; params: HistoryCommandParams }
   | { id: number; method: 'ping'; params: Record<string, never> }
   | { id: number; method: 'send'; params: { data: unknown } }
   | { id: number; method: 'rpc'; params: { method?: string; data?: unknown } }

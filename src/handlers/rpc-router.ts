@@ -1,0 +1,93 @@
+/**
+ * RPC routing: methods by name, and the seed's `verb:uri` methods (`get:news/123`,
+ * `post:news/store`) mapped onto a fetch-style HTTP handler (`(Request) => Response`), so Hono or
+ * any fetch-compatible router (Express through an adapter) serves them.
+ */
+import { Errors } from '../protocol/codes.js';
+import type { RPCRequest } from './requests.js';
+import { RPCResponse } from './responses.js';
+
+/** Handles one RPC method; its return value is the RPC result data. */
+export type RpcMethod = (request: RPCRequest) => unknown;
+
+/** A fetch-style HTTP handler. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+const HTTP_METHOD = /^(get|head|post|put|patch|delete):(.+)$/i;
+
+export class RpcRouter {
+  private readonly methods = new Map<string, RpcMethod>();
+  private httpHandler: FetchHandler | undefined;
+  private baseUrl = 'http://localhost/';
+  private fallbackMethod: RpcMethod | undefined;
+
+  /** Routes one method name. */
+  method(name: string, handler: RpcMethod): this {
+    this.methods.set(name, handler);
+    return this;
+  }
+
+  /**
+   * Routes `verb:uri` methods to an HTTP handler: GET / HEAD send the RPC data as the query string,
+   * POST / PUT / PATCH / DELETE as a JSON body. The RPC result is the response's JSON object plus
+   * `code` (the HTTP status).
+   */
+  http(handler: FetchHandler, baseUrl = 'http://localhost/'): this {
+    this.httpHandler = handler;
+    this.baseUrl = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
+    return this;
+  }
+
+  /** Handles methods nothing else matched (default: error 104 "method not found"). */
+  fallback(handler: RpcMethod): this {
+    this.fallbackMethod = handler;
+    return this;
+  }
+
+  /** The router as an `rpc` service. */
+  readonly service = async (request: RPCRequest): Promise<void> => {
+    const exact = this.methods.get(request.method);
+    let data: unknown;
+    if (exact !== undefined) data = await exact(request);
+    else if (this.httpHandler !== undefined && HTTP_METHOD.test(request.method)) data = await this.callHttp(request);
+    else if (this.fallbackMethod !== undefined) data = await this.fallbackMethod(request);
+    else return request.error(Errors.methodNotFound.code, Errors.methodNotFound.message);
+    if (!request.answered) request.respond(new RPCResponse({ data }));
+  };
+
+  /** Builds the HTTP request of a `verb:uri` method. */
+  toHttpRequest(method: string, data: unknown): Request {
+    const m = HTTP_METHOD.exec(method);
+    if (m === null) throw new TypeError(`RPC method "${method}" is not of the form verb:uri`);
+    const verb = m[1]!.toUpperCase();
+    const url = new URL(m[2]!.replace(/^\/+/, ''), this.baseUrl);
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    if (verb === 'GET' || verb === 'HEAD') {
+      if (data !== null && typeof data === 'object') {
+        for (const [k, v] of Object.entries(data)) url.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+      }
+      return new Request(url, { method: verb, headers });
+    }
+    return new Request(url, { method: verb, headers, body: JSON.stringify(data ?? {}) });
+  }
+
+  private async callHttp(request: RPCRequest): Promise<Record<string, unknown>> {
+    let response: Response;
+    try {
+      response = await this.httpHandler!(this.toHttpRequest(request.method, request.data));
+    } catch (e) {
+      return { code: 500, message: e instanceof Error ? e.message : String(e) };
+    }
+    const text = await response.text();
+    let body: unknown = undefined;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : body === undefined ? {} : { data: body };
+    return { ...fields, code: response.status };
+  }
+}
