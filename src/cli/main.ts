@@ -9,8 +9,7 @@ import { ConfigError } from '../config/errors.js';
 import { generateConfig } from '../config/generate.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/tree.js';
-import { createLogger } from '../log.js';
-import { GyreServer } from '../server.js';
+import type { GyreServer } from '../server.js';
 import { VERSION } from '../version.js';
 
 /** The config file used when none is named. */
@@ -78,10 +77,12 @@ async function serve(args: string[]): Promise<void> {
   if (values.insecure === true) overrides['client'] = { insecure: true };
   if (values['log-level'] !== undefined) overrides['log'] = { level: values['log-level'] };
   const config = load(file, overrides);
+  // The server code loads only for `serve`, keeping the other commands quick.
+  const [{ createLogger }, { GyreServer: Server }] = await Promise.all([import('../log.js'), import('../server.js')]);
   const log = createLogger(config.log);
   let server: GyreServer;
   try {
-    server = new GyreServer({ config, log });
+    server = new Server({ config, log });
   } catch (e) {
     fail(`cannot start: ${e instanceof Error ? e.message : String(e)}`);
   }
