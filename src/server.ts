@@ -9,9 +9,13 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CommandExecutor } from './api/executor.js';
+import type { GrpcApiServer } from './api/grpc/server.js';
 import { HttpApi, send } from './api/http.js';
 import type { GyreConfig } from './config/types.js';
-import type { Broker, PresenceManager } from './engine/types.js';
+import type { ClusterOptions } from './cluster/cluster.js';
+import { createEngine } from './engine/factory.js';
+import type { Broker, ControlBus, PresenceManager } from './engine/types.js';
+import { EventsServer } from './events/server.js';
 import { createLogger, type Logger } from './log.js';
 import type { Handlers } from './handlers/pipeline.js';
 import { GyreNode } from './node/node.js';
@@ -21,8 +25,12 @@ import { WebSocketAcceptor } from './transport/websocket.js';
 export interface GyreServerOptions {
   config: GyreConfig;
   log?: Logger;
+  /** A broker / presence manager / control bus of your own instead of the configured engine's. */
   broker?: Broker;
   presence?: PresenceManager;
+  control?: ControlBus;
+  /** Node registry timings (announce interval, node timeout, survey timeout). */
+  cluster?: ClusterOptions;
   /** Application handlers: services and interceptors for client requests. */
   handlers?: Handlers;
 }
@@ -39,24 +47,33 @@ export class GyreServer {
   readonly http: Server;
   private readonly httpApi: HttpApi;
   private readonly websocket: WebSocketAcceptor;
+  private readonly eventsServer: EventsServer | undefined;
   private stopping: Promise<void> | undefined;
+  /** The gRPC server API, once started (`grpc_api.enabled`). */
+  private grpcApi: GrpcApiServer | undefined;
 
   constructor(private readonly opts: GyreServerOptions) {
     const { config } = opts;
-    if (config.engine.type !== 'memory' && opts.broker === undefined) {
-      throw new Error(`engine.type "${config.engine.type}" is not supported by this Gyre version yet (use "memory")`);
-    }
     const log = opts.log ?? createLogger(config.log);
+    // The configured engine, unless the caller brings its own broker.
+    const engine = opts.broker === undefined ? createEngine(config, log) : undefined;
+    const presence = opts.presence ?? engine?.presence;
+    const control = opts.control ?? engine?.control;
     this.node = new GyreNode({
       config,
       log,
-      ...(opts.broker !== undefined && { broker: opts.broker }),
-      ...(opts.presence !== undefined && { presence: opts.presence }),
+      broker: opts.broker ?? engine!.broker,
+      ...(presence !== undefined && { presence }),
+      ...(control !== undefined && { control }),
+      ...(opts.cluster !== undefined && { cluster: opts.cluster }),
       ...(opts.handlers !== undefined && { handlers: opts.handlers }),
     });
     this.api = new CommandExecutor(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     this.websocket = new WebSocketAcceptor(this.node, config.websocket);
+    if (config.events.enabled) {
+      this.eventsServer = new EventsServer({ node: this.node, createListener: (handler) => listenerServer(config, handler) });
+    }
     this.http = listenerServer(config, (req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (err, socket) => {
@@ -69,9 +86,19 @@ export class GyreServer {
     return this.opts.config;
   }
 
+  /**
+   * The simple event protocol endpoint (`events.*` config): register listeners and hooks, send to
+   * connections, users and everyone. Throws when `events.enabled` is false.
+   */
+  get events(): EventsServer {
+    if (this.eventsServer === undefined) throw new Error('the event endpoint is disabled: set events.enabled to true');
+    return this.eventsServer;
+  }
+
   /** Starts the node and listens; resolves with the bound port. */
   async listen(port = this.config.http_server.port, host = this.config.http_server.address || undefined): Promise<number> {
     await this.node.start();
+    await this.eventsServer?.start();
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(port, host, () => {
@@ -79,26 +106,50 @@ export class GyreServer {
         resolve();
       });
     });
-    return (this.http.address() as AddressInfo).port;
+    const bound = (this.http.address() as AddressInfo).port;
+    await this.eventsServer?.listening(host ?? '', bound);
+    await this.startGrpcApi();
+    return bound;
+  }
+
+  /** The port of the gRPC server API (`grpc_api`), once listening; undefined when disabled. */
+  get grpcApiPort(): number | undefined {
+    return this.grpcApi?.port;
+  }
+
+  /** Starts the gRPC server API when `grpc_api.enabled` (on its own port; gRPC loads only then). */
+  private async startGrpcApi(): Promise<void> {
+    if (!this.config.grpc_api.enabled || this.grpcApi !== undefined) return;
+    const { GrpcApiServer: Api } = await import('./api/grpc/server.js');
+    this.grpcApi = await Api.start(this.node, this.api, this.config.grpc_api, this.node.log);
   }
 
   /**
    * Serves the WebSocket endpoint on an existing HTTP server (Express, Fastify, Hono's node server)
    * instead of listening on its own port. Other upgrade paths are left to the server's other
    * listeners; use {@link handleRequest} to serve the server API and health endpoint there too.
+   * With `events.enabled` (and no `events.port`), the event endpoint is served there as well.
    */
   async attach(server: Server, options: AttachOptions = {}): Promise<void> {
     const path = options.path ?? this.config.websocket.handler_prefix;
     await this.node.start();
+    await this.eventsServer?.start();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (pathOf(req) !== path) return;
+      const reqPath = pathOf(req);
+      const events = reqPath !== path && this.eventsServer?.servesPath(reqPath) === true;
+      if (reqPath !== path && !events) return;
       socket.on('error', () => socket.destroy());
       if (this.stopping !== undefined) {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      this.websocket.handleUpgrade(req, socket, head);
+      if (events) this.eventsServer!.handleUpgrade(req, socket, head);
+      else this.websocket.handleUpgrade(req, socket, head);
     });
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address : undefined;
+    await this.eventsServer?.listening(bound?.address ?? '', bound?.port ?? 0);
+    await this.startGrpcApi();
   }
 
   /**
@@ -117,6 +168,10 @@ export class GyreServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const path = pathOf(req);
+    if (this.stopping === undefined && this.eventsServer?.servesPath(path) === true) {
+      this.eventsServer.handleUpgrade(req, socket, head);
+      return;
+    }
     if (this.stopping !== undefined || this.config.websocket.disabled || path !== this.config.websocket.handler_prefix) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -135,7 +190,9 @@ export class GyreServer {
       });
       return;
     }
-    if (path === this.config.websocket.handler_prefix) return send(res, 400, { error: 'expected a WebSocket upgrade' });
+    if (path === this.config.websocket.handler_prefix || this.eventsServer?.servesPath(path) === true) {
+      return send(res, 400, { error: 'expected a WebSocket upgrade' });
+    }
     send(res, 404, { error: 'not found' });
   }
 
@@ -149,8 +206,10 @@ export class GyreServer {
   }
 
   private async doShutdown(): Promise<void> {
+    const grpcApi = this.grpcApi?.close();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
+    await this.eventsServer?.shutdown();
     await this.node.shutdown(Disconnects.shutdown);
     this.websocket.close();
     const timeout = this.config.shutdown.timeout;
@@ -162,6 +221,7 @@ export class GyreServer {
     await Promise.race([closed, expired]);
     if (timer) clearTimeout(timer);
     this.http.closeAllConnections();
+    await grpcApi;
   }
 }
 

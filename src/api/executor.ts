@@ -26,10 +26,10 @@ export class CommandExecutor {
     this.methods = new Map<string, Method>([
       ['publish', (p) => this.publish(p)],
       ['broadcast', (p) => this.broadcast(p)],
-      ['subscribe', (p) => this.subscribe(p)],
-      ['unsubscribe', (p) => this.unsubscribe(p)],
-      ['disconnect', (p) => this.disconnect(p)],
-      ['refresh', (p) => this.refresh(p)],
+      ['subscribe', (p) => this.everywhere('subscribe', p)],
+      ['unsubscribe', (p) => this.everywhere('unsubscribe', p)],
+      ['disconnect', (p) => this.everywhere('disconnect', p)],
+      ['refresh', (p) => this.everywhere('refresh', p)],
       ['presence', (p) => this.presence(p)],
       ['presence_stats', (p) => this.presenceStats(p)],
       ['history', (p) => this.history(p)],
@@ -39,6 +39,28 @@ export class CommandExecutor {
       ['rpc', () => this.rpc()],
       ['batch', (p) => this.batch(p)],
     ]);
+    this.local = new Map<string, Method>([
+      ['subscribe', (p) => this.subscribe(p)],
+      ['unsubscribe', (p) => this.unsubscribe(p)],
+      ['disconnect', (p) => this.disconnect(p)],
+      ['refresh', (p) => this.refresh(p)],
+    ]);
+    // Commands and surveys from other nodes of the cluster.
+    node.cluster.setHandler({
+      applyApi: async (method, params) => {
+        await this.local.get(method)?.(asParams(params));
+      },
+      survey: async (op, params) => (op === 'channels' ? this.localChannels(str(asParams(params), 'pattern')) : undefined),
+    });
+  }
+
+  /** Methods acting on connections: applied to this node's, then sent to every other node. */
+  private readonly local: ReadonlyMap<string, Method>;
+
+  private async everywhere(method: string, p: Params): Promise<ApiResult> {
+    const result = await this.local.get(method)!(p);
+    await this.node.cluster.broadcastApi(method, p);
+    return result;
   }
 
   /** True when `method` is a server API method. */
@@ -215,32 +237,33 @@ export class CommandExecutor {
     return {};
   }
 
+  /** The channels with subscribers on any node, with their subscriber counts summed over nodes. */
   private async channels(p: Params): Promise<ApiResult> {
     const pattern = str(p, 'pattern');
+    const channels = this.localChannels(pattern);
+    for (const reply of await this.node.cluster.survey('channels', { pattern })) {
+      if (typeof reply !== 'object' || reply === null) continue;
+      for (const [name, entry] of Object.entries(reply as Record<string, { num_clients?: unknown }>)) {
+        const n = typeof entry?.num_clients === 'number' ? entry.num_clients : 0;
+        channels[name] = { num_clients: (channels[name]?.num_clients ?? 0) + n };
+      }
+    }
+    return { channels };
+  }
+
+  /** This node's channels matching a glob pattern ("" = all). */
+  private localChannels(pattern: string): Record<string, { num_clients: number }> {
     const re = pattern === '' ? undefined : globToRegExp(pattern);
     const channels: Record<string, { num_clients: number }> = {};
     for (const name of this.node.hub.channelNames()) {
       if (re === undefined || re.test(name)) channels[name] = { num_clients: this.node.hub.subscriberCount(name) };
     }
-    return { channels };
+    return channels;
   }
 
+  /** Every live node: this one, then those the registry has heard from. */
   private async info(): Promise<ApiResult> {
-    const n = this.node;
-    return {
-      nodes: [
-        {
-          uid: n.id,
-          name: n.name,
-          version: n.version,
-          num_clients: n.clientCount,
-          num_users: n.userCount,
-          num_channels: n.hub.channelCount,
-          num_subs: n.hub.subscriptions,
-          uptime: Math.floor((Date.now() - n.startedAt) / 1000),
-        },
-      ],
-    };
+    return { nodes: this.node.cluster.nodeInfos() };
   }
 
   private async rpc(): Promise<ApiResult> {

@@ -7,14 +7,14 @@ type Label = (key: string) => string;
 /**
  * Cross-key rules that a per-key schema cannot express (history needs both size and TTL, recovery
  * needs history, regexes compile, referenced namespaces and proxies exist, ...).
- * `raw` is the unvalidated input, used only for untyped sections (`proxies`) and hints.
+ * `raw` is the unvalidated input, used only for hints.
  * @throws ConfigError naming the offending key.
  */
 export function checkConfig(config: GyreConfig, raw: Record<string, unknown>, label: Label): void {
   const fail = (key: string, message: string): never => {
     throw new ConfigError(key, `${label(key)}: ${message}`);
   };
-  const proxyNames = new Set(['default', ...namedProxies(raw)]);
+  const proxyNames = new Set(['default', ...config.proxies.map((p) => p.name)]);
   const channel = config.channel;
   checkChannelOptions(channel.without_namespace, 'channel.without_namespace', channel.history_meta_ttl, proxyNames, fail);
   channel.namespaces.forEach((ns, i) => {
@@ -49,15 +49,6 @@ export function checkConfig(config: GyreConfig, raw: Record<string, unknown>, la
     const hint = 'cert_pem' in rawTls || 'key_pem' in rawTls ? ' (Gyre does not read cert_pem/key_pem yet; use the *_file keys)' : '';
     fail(tls.cert_pem_file === '' ? 'http_server.tls.cert_pem_file' : 'http_server.tls.key_pem_file', `TLS is enabled but cert_pem_file and key_pem_file are not both set${hint}`);
   }
-}
-
-function namedProxies(raw: Record<string, unknown>): string[] {
-  const proxies = raw['proxies'];
-  if (!Array.isArray(proxies)) return [];
-  return proxies.flatMap((p: unknown) => {
-    const name = typeof p === 'object' && p !== null ? (p as { name?: unknown }).name : undefined;
-    return typeof name === 'string' ? [name] : [];
-  });
 }
 
 function checkChannelOptions(

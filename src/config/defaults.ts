@@ -1,3 +1,4 @@
+import { defaultChannelProxy, defaultClientProxy, defaultGrpcApi, defaultRpc } from './proxy.js';
 import type { ChannelOptions, GyreConfig } from './types.js';
 
 /**
@@ -57,6 +58,27 @@ function defaultToken(): GyreConfig['client']['token'] {
   };
 }
 
+/** Redis connection settings as Centrifugo v6 defaults them. */
+export function defaultRedis(): GyreConfig['engine']['redis'] {
+  return {
+    address: ['redis://127.0.0.1:6379'],
+    prefix: 'centrifugo',
+    db: 0,
+    user: '',
+    password: '',
+    cluster_address: [],
+    sentinel_address: [],
+    sentinel_master_name: '',
+    sentinel_user: '',
+    sentinel_password: '',
+    tls: { enabled: false, cert_pem_file: '', key_pem_file: '', server_ca_pem_file: '', insecure_skip_verify: false, server_name: '' },
+    presence_ttl: 60_000,
+    history_use_lists: false,
+    connect_timeout: 1_000,
+    io_timeout: 4_000,
+  };
+}
+
 /** A fresh copy of the whole configuration with Centrifugo v6 defaults (durations in ms). */
 export function defaultConfig(): GyreConfig {
   return {
@@ -67,7 +89,9 @@ export function defaultConfig(): GyreConfig {
       tls: { enabled: false, cert_pem_file: '', key_pem_file: '' },
     },
     log: { level: 'info', file: '' },
-    engine: { type: 'memory' },
+    engine: { type: 'memory', redis: defaultRedis() },
+    broker: { enabled: false, type: '', redis: defaultRedis(), nats: { url: 'nats://127.0.0.1:4222', prefix: 'centrifugo', dial_timeout: 1_000, write_timeout: 1_000 } },
+    presence_manager: { enabled: false, type: '', redis: defaultRedis() },
     client: {
       allowed_origins: [],
       token: defaultToken(),
@@ -93,6 +117,7 @@ export function defaultConfig(): GyreConfig {
         personal_channel_namespace: '',
         single_connection: false,
       },
+      proxy: defaultClientProxy(),
     },
     channel: {
       without_namespace: defaultChannelOptions(),
@@ -103,7 +128,10 @@ export function defaultConfig(): GyreConfig {
       namespace_boundary: ':',
       user_boundary: '#',
       user_separator: ',',
+      proxy: defaultChannelProxy(),
     },
+    rpc: defaultRpc(),
+    proxies: [],
     http_api: {
       disabled: false,
       handler_prefix: '/api',
@@ -112,6 +140,7 @@ export function defaultConfig(): GyreConfig {
       error_mode: '',
       external: false,
     },
+    grpc_api: defaultGrpcApi(),
     websocket: {
       disabled: false,
       handler_prefix: '/connection/websocket',
@@ -122,5 +151,14 @@ export function defaultConfig(): GyreConfig {
     health: { enabled: false, handler_prefix: '/health' },
     shutdown: { timeout: 30_000 },
     node: { name: '' },
+    events: {
+      enabled: false,
+      handler_prefix: '/connection/events',
+      address: '',
+      port: 0,
+      message_size_limit: 65_536,
+      ping_interval: 25_000,
+      listeners: [],
+    },
   };
 }

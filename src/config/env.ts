@@ -108,7 +108,10 @@ function fromEnvText(schema: Schema, text: string, path: string, name: string): 
       return parseJson(trimmed, Array.isArray, 'a JSON array of strings', bad);
     case 'namespaces':
       return parseJson(trimmed, Array.isArray, 'a JSON array of namespace objects', bad);
+    case 'object_list':
+      return parseJson(trimmed, Array.isArray, 'a JSON array of objects', bad);
     case 'object':
+    case 'string_map':
       return parseJson(trimmed, isTree, 'a JSON object', bad);
   }
 }

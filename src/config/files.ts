@@ -67,7 +67,64 @@ export function readConfigFile(path: string): Record<string, unknown> {
 }
 
 const PARSERS: Readonly<Record<ConfigFormat, (text: string) => unknown>> = {
-  json: (text) => JSON.parse(text),
+  json: parseJsonWithComments,
   yaml: (text) => parseYaml(text),
   toml: (text) => parseToml(text),
 };
+
+/**
+ * JSON, also with `//` and `/* *\/` comments (documentation snippets such as `// ...` in a copied
+ * config.json). Strict JSON first; on failure the comments are blanked out (positions kept) and the
+ * text parsed again; if that fails too, the original error is reported.
+ */
+function parseJsonWithComments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const stripped = stripJsonComments(text);
+    if (stripped === text) throw err;
+    try {
+      return JSON.parse(stripped);
+    } catch {
+      throw err;
+    }
+  }
+}
+
+/** Replaces comments outside strings with spaces. */
+function stripJsonComments(text: string): string {
+  let out = '';
+  let i = 0;
+  let inString = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\' && i + 1 < text.length) {
+        out += text[i + 1];
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end === -1 ? text.length : end + 2;
+      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
+      i = stop;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}

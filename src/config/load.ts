@@ -1,5 +1,6 @@
 import { applyNamespaceEnv, ENV_PREFIXES, readEnvLayer } from './env.js';
 import { readConfigFile } from './files.js';
+import { liftLegacyKeys } from './proxy.js';
 import { deepMerge, isTree, type ConfigInput } from './tree.js';
 import { validateConfig, type ConfigResult } from './validate.js';
 
@@ -23,8 +24,10 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(options: LoadConfigOptions = {}): ConfigResult {
   const env = options.env ?? process.env;
-  const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
-  const sources = new Map<string, string>();
+  // Older flat keys are lifted before the env layers merge, so that env vars (v6 names) win over them.
+  const lifted = liftLegacyKeys(options.file === undefined ? {} : readConfigFile(options.file));
+  const fromFile = lifted.tree;
+  const sources = new Map<string, string>(lifted.sources);
   const envLayers = ENV_PREFIXES.map((prefix) => {
     const layer = readEnvLayer(env, prefix);
     for (const [key, source] of layer.sources) sources.set(key, source);

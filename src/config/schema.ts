@@ -4,6 +4,8 @@
  * are all driven by it.
  */
 
+import { channelProxySchema, clientProxySchema, grpcApiSchema, proxiesSchema, rpcSchema } from './proxy.js';
+
 /** A string. */
 export interface StringSchema {
   kind: 'string';
@@ -42,6 +44,8 @@ export interface EnumSchema {
 export interface StringArraySchema {
   kind: 'string_array';
   values?: readonly string[];
+  /** A single string is accepted too and becomes a one-item array (Centrifugo's "string or array"). */
+  orString?: boolean;
 }
 /** A nested object with typed `fields`; `untyped` keys are known to Centrifugo, accepted, and ignored. */
 export interface ObjectSchema {
@@ -50,6 +54,18 @@ export interface ObjectSchema {
   untyped?: readonly string[];
   /** Keys with these prefixes are accepted and ignored too (legacy flat keys). */
   untypedPrefixes?: readonly string[];
+}
+/** An object of string values (static headers, metadata). */
+export interface StringMapSchema {
+  kind: 'string_map';
+}
+/** An array of objects of one schema (`proxies`, `rpc.namespaces`); `nameRe`: each needs a unique matching `name`. */
+export interface ObjectListSchema {
+  kind: 'object_list';
+  item: ObjectSchema;
+  /** Defaults of one item, in typed form. */
+  itemDefaults: () => Record<string, unknown>;
+  nameRe?: RegExp;
 }
 /** The `channel.namespaces` array: objects with a `name` plus channel options. */
 export interface NamespacesSchema {
@@ -67,7 +83,9 @@ export type Schema =
   | EnumSchema
   | StringArraySchema
   | ObjectSchema
-  | NamespacesSchema;
+  | NamespacesSchema
+  | StringMapSchema
+  | ObjectListSchema;
 
 const str: StringSchema = { kind: 'string' };
 const bool: BooleanSchema = { kind: 'boolean' };
@@ -109,6 +127,43 @@ const tokenFields: Record<string, Schema> = {
   user_id_claim: str,
 };
 const TOKEN_UNTYPED = ['insecure_skip_jwks_endpoint_safety_check'];
+
+/** Connection settings of a Redis setup (`engine.redis`, `broker.redis`, `presence_manager.redis`). */
+const redisSchema: ObjectSchema = obj(
+  {
+    address: { kind: 'string_array', orString: true },
+    prefix: str,
+    db: count,
+    user: str,
+    password: str,
+    cluster_address: { kind: 'string_array', orString: true },
+    sentinel_address: { kind: 'string_array', orString: true },
+    sentinel_master_name: str,
+    sentinel_user: str,
+    sentinel_password: str,
+    tls: obj(
+      { enabled: bool, cert_pem_file: str, key_pem_file: str, server_ca_pem_file: str, insecure_skip_verify: bool, server_name: str },
+      TLS_UNTYPED.filter((k) => !['server_ca_pem_file', 'insecure_skip_verify', 'server_name'].includes(k)),
+    ),
+    presence_ttl: dur,
+    history_use_lists: bool,
+    connect_timeout: dur,
+    io_timeout: dur,
+  },
+  [
+    'force_resp2',
+    'presence_hash_field_ttl',
+    'presence_user_mapping',
+    'sentinel_tls',
+    'replica_client',
+    'channel_state',
+    'use_singleflight',
+    'history_meta_ttl',
+  ],
+);
+
+/** Connection settings of NATS (`broker.nats`). */
+const natsSchema: ObjectSchema = obj({ url: str, prefix: str, dial_timeout: dur, write_timeout: dur }, ['tls', 'allow_wildcards', 'raw_mode']);
 
 /** Channel options (of `channel.without_namespace` and of each namespace). */
 export const channelOptionsFields: Readonly<Record<string, Schema>> = {
@@ -170,11 +225,6 @@ export const namespaceSchema: ObjectSchema = obj({ name: str, ...channelOptionsF
 
 /** Top-level Centrifugo v6 sections (and flat keys) that Gyre accepts without warning but does not type yet. */
 export const UNTYPED_TOP_LEVEL: readonly string[] = [
-  'broker',
-  'presence_manager',
-  'rpc',
-  'proxies',
-  'grpc_api',
   'consumers',
   'sse',
   'http_stream',
@@ -201,7 +251,8 @@ export const UNTYPED_TOP_LEVEL: readonly string[] = [
 export const configSchema: ObjectSchema = {
   kind: 'object',
   untyped: UNTYPED_TOP_LEVEL,
-  // Centrifugo v5 flat proxy keys (proxy_connect_endpoint, ...), kept for later issues.
+  // Flat proxy keys of older Centrifugo releases: the known ones are lifted into the v6 layout
+  // before validation (config/proxy.ts); the others are accepted and ignored.
   untypedPrefixes: ['proxy_'],
   fields: {
     http_server: obj(
@@ -214,7 +265,12 @@ export const configSchema: ObjectSchema = {
       ['internal_address', 'tls_autocert', 'tls_external', 'internal_tls', 'http3', 'h2c_external'],
     ),
     log: obj({ level: { kind: 'enum', values: ['none', 'trace', 'debug', 'info', 'warn', 'error'] }, file: str }),
-    engine: obj({ type: { kind: 'enum', values: ['memory', 'redis'] } }, ['redis']),
+    engine: obj({ type: { kind: 'enum', values: ['memory', 'redis'] }, redis: redisSchema }),
+    broker: obj(
+      { enabled: bool, type: { kind: 'enum', values: ['', 'memory', 'redis', 'nats'] }, redis: redisSchema, nats: natsSchema },
+      ['postgres'],
+    ),
+    presence_manager: obj({ enabled: bool, type: { kind: 'enum', values: ['', 'memory', 'redis'] }, redis: redisSchema }),
     client: obj(
       {
         allowed_origins: { kind: 'string_array' },
@@ -241,9 +297,9 @@ export const configSchema: ObjectSchema = {
           personal_channel_namespace: str,
           single_connection: bool,
         }),
+        proxy: clientProxySchema,
       },
       [
-        'proxy',
         'presence_update_interval',
         'channel_position_check_delay',
         'channel_position_max_time_lag',
@@ -263,9 +319,12 @@ export const configSchema: ObjectSchema = {
         namespace_boundary: str,
         user_boundary: str,
         user_separator: str,
+        proxy: channelProxySchema,
       },
-      ['proxy', 'publication_data_format'],
+      ['publication_data_format'],
     ),
+    rpc: rpcSchema,
+    proxies: proxiesSchema,
     http_api: obj({
       disabled: bool,
       handler_prefix: str,
@@ -274,6 +333,7 @@ export const configSchema: ObjectSchema = {
       error_mode: { kind: 'enum', values: ['', 'transport'] },
       external: bool,
     }),
+    grpc_api: grpcApiSchema,
     websocket: obj(
       {
         disabled: bool,
@@ -294,6 +354,16 @@ export const configSchema: ObjectSchema = {
     health: obj({ enabled: bool, handler_prefix: str }),
     shutdown: obj({ timeout: dur }),
     node: obj({ name: str }, ['info_metrics_aggregate_interval']),
+    // Gyre's own: the simple event protocol endpoint. `listeners` entries are "EVENT=module[#export]".
+    events: obj({
+      enabled: bool,
+      handler_prefix: str,
+      address: str,
+      port: { kind: 'integer', min: 0, max: 65535 },
+      message_size_limit: count,
+      ping_interval: dur,
+      listeners: { kind: 'string_array' },
+    }),
   },
 };
 

@@ -98,6 +98,8 @@ export interface ClientConfig {
     personal_channel_namespace: string;
     single_connection: boolean;
   };
+  /** Connect and refresh events asked of a backend (`client.proxy`). */
+  proxy: ClientProxyConfig;
 }
 
 export interface ChannelConfig {
@@ -109,6 +111,8 @@ export interface ChannelConfig {
   namespace_boundary: string;
   user_boundary: string;
   user_separator: string;
+  /** The `"default"` proxies of channel events (`channel.proxy`), used by namespaces with `*_proxy_enabled`. */
+  proxy: ChannelProxyConfig;
 }
 
 export interface HttpServerConfig {
@@ -151,12 +155,193 @@ export interface ShutdownConfig {
   timeout: number;
 }
 
+/** TLS settings of a client connection to Redis (Centrifugo's unified TLS object, the keys Gyre reads). */
+export interface RedisTlsConfig {
+  enabled: boolean;
+  cert_pem_file: string;
+  key_pem_file: string;
+  server_ca_pem_file: string;
+  insecure_skip_verify: boolean;
+  server_name: string;
+}
+
+/** How to reach Redis (`engine.redis`, `broker.redis`, `presence_manager.redis`). */
+export interface RedisConfig {
+  /** One address per shard: `host:port`, `redis://`, `rediss://`, `redis+sentinel://`, `redis+cluster://`. */
+  address: string[];
+  /** Prefix of every Redis key and PUB/SUB channel. */
+  prefix: string;
+  db: number;
+  user: string;
+  password: string;
+  /** Redis Cluster shards: each entry lists one cluster's seed nodes, comma-separated. */
+  cluster_address: string[];
+  /** Sentinel addresses (`host:port`) of one Sentinel-managed master. */
+  sentinel_address: string[];
+  sentinel_master_name: string;
+  sentinel_user: string;
+  sentinel_password: string;
+  tls: RedisTlsConfig;
+  /** How long a presence entry lives unless refreshed, in ms. */
+  presence_ttl: number;
+  /** Accepted for compatibility; Gyre always keeps history in Redis Streams. */
+  history_use_lists: boolean;
+  /** Dial timeout in ms. */
+  connect_timeout: number;
+  /** Timeout of one Redis command in ms. */
+  io_timeout: number;
+}
+
+/** How to reach NATS (`broker.nats`). */
+export interface NatsConfig {
+  url: string;
+  /** Prefix of every NATS subject. */
+  prefix: string;
+  dial_timeout: number;
+  write_timeout: number;
+}
+
 export interface EngineConfig {
   type: 'memory' | 'redis';
+  redis: RedisConfig;
+}
+
+/** A separately configured broker (PUB/SUB and history), replacing the engine's one when enabled. */
+export interface BrokerConfig {
+  enabled: boolean;
+  type: '' | 'memory' | 'redis' | 'nats';
+  redis: RedisConfig;
+  nats: NatsConfig;
+}
+
+/** A separately configured presence manager, replacing the engine's one when enabled. */
+export interface PresenceManagerConfig {
+  enabled: boolean;
+  type: '' | 'memory' | 'redis';
+  redis: RedisConfig;
 }
 
 export interface NodeConfig {
   name: string;
+}
+
+/** One `events.listeners` entry, `"EVENT=module[#export]"` in file form. */
+export interface EventsListenerSpec {
+  /** The client event name the listener handles. */
+  event: string;
+  /** Module specifier: a path (relative to the working directory) or a package name. */
+  module: string;
+  /** The module's export holding the listener; `default` unless given after `#`. */
+  export: string;
+}
+
+/** The simple event protocol endpoint (`{"event": NAME, "data": ...}` messages). */
+export interface EventsConfig {
+  enabled: boolean;
+  /** Path of the WebSocket endpoint. */
+  handler_prefix: string;
+  /** Own listener's address (used with `port`); "" = all interfaces. */
+  address: string;
+  /** Own listener's port; 0 = serve the endpoint on `http_server.port`. */
+  port: number;
+  /** Max bytes of one incoming frame; a bigger one closes the connection with 1009. 0 = 64 MiB. */
+  message_size_limit: number;
+  /** Interval of WebSocket protocol pings in ms; a connection that has not answered the previous one is dropped. 0 = no pings. */
+  ping_interval: number;
+  /** Listeners loaded from modules at start. */
+  listeners: EventsListenerSpec[];
+}
+
+/** TLS of an outgoing gRPC connection to a proxy backend. */
+export interface ProxyTlsConfig {
+  enabled: boolean;
+  /** Client certificate and key (mutual TLS). */
+  cert_pem_file: string;
+  key_pem_file: string;
+  /** CA to trust instead of the system roots. */
+  server_ca_pem_file: string;
+  /** Skip the check of the server's name (its certificate chain is still verified). */
+  insecure_skip_verify: boolean;
+  /** Name expected in the server's certificate, when not the endpoint's host. */
+  server_name: string;
+}
+
+/** How to call one backend (Centrifugo's proxy settings); `timeout` in ms. */
+export interface ProxyConfig {
+  /** `http(s)://...` (JSON POST) or `grpc://host:port` (the CentrifugoProxy service); "" = not configured. */
+  endpoint: string;
+  timeout: number;
+  /** Connection HTTP headers forwarded with every request (HTTP headers, or gRPC metadata). */
+  http_headers: string[];
+  /** More connection headers forwarded (as gRPC metadata, or HTTP headers). */
+  grpc_metadata: string[];
+  /** Send the connection's meta with refresh, subscribe, publish, rpc and sub_refresh requests. */
+  include_connection_meta: boolean;
+  /** Send payloads base64-encoded (`b64data`) instead of as JSON. */
+  binary_encoding: boolean;
+  http: { static_headers: Record<string, string> };
+  grpc: {
+    tls: ProxyTlsConfig;
+    /** Per-call credentials: metadata `credentials_key: credentials_value`. */
+    credentials_key: string;
+    credentials_value: string;
+    /** Metadata added to every call. */
+    static_metadata: Record<string, string>;
+    compression: boolean;
+  };
+}
+
+/** A proxy of `client.proxy`: used when enabled. */
+export interface EnabledProxyConfig extends ProxyConfig {
+  enabled: boolean;
+}
+
+/** A named proxy (`proxies[]`), referenced by `*_proxy_name` / `proxy_name`. */
+export interface NamedProxyConfig extends ProxyConfig {
+  name: string;
+}
+
+export interface ClientProxyConfig {
+  connect: EnabledProxyConfig;
+  refresh: EnabledProxyConfig;
+}
+
+export interface ChannelProxyConfig {
+  subscribe: ProxyConfig;
+  publish: ProxyConfig;
+  sub_refresh: ProxyConfig;
+}
+
+/** RPC options of methods without namespace or of an RPC namespace. */
+export interface RpcOptions {
+  proxy_enabled: boolean;
+  /** `"default"` = `rpc.proxy`, else a name from `proxies`. */
+  proxy_name: string;
+}
+
+export interface RpcNamespaceConfig extends RpcOptions {
+  name: string;
+}
+
+/** RPC calls of clients (`rpc`): routed by method namespace (`ns:method`) to a proxy. */
+export interface RpcConfig {
+  proxy: ProxyConfig;
+  without_namespace: RpcOptions;
+  namespaces: RpcNamespaceConfig[];
+  namespace_boundary: string;
+}
+
+/** The gRPC server API (`grpc_api`). */
+export interface GrpcApiConfig {
+  enabled: boolean;
+  /** "" = all interfaces. */
+  address: string;
+  port: number;
+  /** Required in metadata `authorization: apikey KEY` when set. */
+  key: string;
+  tls: { enabled: boolean; cert_pem_file: string; key_pem_file: string };
+  /** Largest request in bytes; 0 = gRPC's default (4 MiB). */
+  max_receive_message_size: number;
 }
 
 /** The whole validated configuration. */
@@ -164,13 +349,19 @@ export interface GyreConfig {
   http_server: HttpServerConfig;
   log: LogConfig;
   engine: EngineConfig;
+  broker: BrokerConfig;
+  presence_manager: PresenceManagerConfig;
   client: ClientConfig;
   channel: ChannelConfig;
+  rpc: RpcConfig;
+  proxies: NamedProxyConfig[];
   http_api: HttpApiConfig;
+  grpc_api: GrpcApiConfig;
   websocket: WebsocketConfig;
   health: HealthConfig;
   shutdown: ShutdownConfig;
   node: NodeConfig;
+  events: EventsConfig;
 }
 
 /** A deep-partial view, for building configs in code and tests. */

@@ -2,10 +2,11 @@ import { defaultChannelOptions, defaultConfig } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, describeValue } from './errors.js';
 import { checkConfig } from './checks.js';
-import { configSchema, isKnownKey, type ObjectSchema, type Schema } from './schema.js';
+import { checkProxies, liftLegacyKeys } from './proxy.js';
+import { configSchema, isKnownKey, type ObjectListSchema, type ObjectSchema, type Schema } from './schema.js';
 import { nearest, V5_MOVES } from './suggest.js';
 import { isTree } from './tree.js';
-import type { GyreConfig } from './types.js';
+import type { EventsListenerSpec, GyreConfig } from './types.js';
 
 /** Options of {@link validateConfig}. */
 export interface ValidateOptions {
@@ -36,11 +37,97 @@ type Tree = Record<string, unknown>;
  * @throws ConfigError naming the key, the expected kind and the received value.
  */
 export function validateConfig(input: unknown, options: ValidateOptions = {}): ConfigResult {
-  const walker = new Walker(options.sources ?? new Map());
+  // Older flat keys (proxy_connect_endpoint, grpc_api_port, ...) are read in their v6 place.
+  const lifted = isTree(input) ? liftLegacyKeys(input) : undefined;
+  if (lifted !== undefined) input = lifted.tree;
+  const walker = new Walker(new Map([...(lifted?.sources ?? []), ...(options.sources ?? [])]));
   const defaults = defaultConfig() as unknown as Tree;
   const config = walker.object(configSchema, input ?? {}, defaults, '') as unknown as GyreConfig;
   checkConfig(config, isTree(input) ? input : {}, (key) => walker.label(key));
+  checkProxies(config, (key, message) => {
+    throw new ConfigError(key, `${walker.label(key)}: ${message}`);
+  }, walker.warnings);
+  checkEvents(config, (key) => walker.label(key));
+  checkEngine(config, (key) => walker.label(key), walker.warnings);
   return { config, warnings: walker.warnings };
+}
+
+/**
+ * The `events` section: the endpoint path starts with `/`, and each `listeners` entry, a string
+ * `"EVENT=module"` or `"EVENT=module#export"` in file form, becomes an {@link EventsListenerSpec}.
+ */
+function checkEvents(config: GyreConfig, label: (key: string) => string): void {
+  const fail = (key: string, message: string): never => {
+    throw new ConfigError(key, `${label(key)}: ${message}`);
+  };
+  const events = config.events;
+  if (!events.handler_prefix.startsWith('/')) {
+    fail('events.handler_prefix', `must start with "/", got ${JSON.stringify(events.handler_prefix)}`);
+  }
+  if (events.enabled && events.port === 0 && !config.websocket.disabled && events.handler_prefix === config.websocket.handler_prefix) {
+    fail('events.handler_prefix', `must differ from websocket.handler_prefix (${JSON.stringify(events.handler_prefix)}) on the same port`);
+  }
+  const entries = events.listeners as ReadonlyArray<EventsListenerSpec | string>;
+  events.listeners = entries.map((entry, i): EventsListenerSpec => {
+    if (typeof entry !== 'string') return entry;
+    const eq = entry.indexOf('=');
+    const event = eq > 0 ? entry.slice(0, eq).trim() : '';
+    let module = eq > 0 ? entry.slice(eq + 1).trim() : '';
+    let exported = 'default';
+    const hash = module.lastIndexOf('#');
+    if (hash > 0 && /^[A-Za-z_$][\w$]*$/.test(module.slice(hash + 1))) {
+      exported = module.slice(hash + 1);
+      module = module.slice(0, hash);
+    }
+    if (event === '' || module === '') {
+      fail(`events.listeners[${i}]`, `expected "EVENT=module" or "EVENT=module#export", got ${JSON.stringify(entry)}`);
+    }
+    return { event, module, export: exported };
+  });
+}
+
+/**
+ * The `engine`, `broker` and `presence_manager` sections: a separate broker / presence manager needs
+ * a type, Redis needs an address (and a master name with Sentinel). Warns about what Gyre ignores
+ * (`history_use_lists`) and about history with a NATS broker, which keeps none (error 108).
+ */
+function checkEngine(config: GyreConfig, label: (key: string) => string, warnings: string[]): void {
+  const fail = (key: string, message: string): never => {
+    throw new ConfigError(key, `${label(key)}: ${message}`);
+  };
+  const redisSections: Array<[string, GyreConfig['engine']['redis'], boolean]> = [
+    ['engine.redis', config.engine.redis, config.engine.type === 'redis'],
+    ['broker.redis', config.broker.redis, config.broker.enabled && config.broker.type === 'redis'],
+    ['presence_manager.redis', config.presence_manager.redis, config.presence_manager.enabled && config.presence_manager.type === 'redis'],
+  ];
+  for (const key of ['broker', 'presence_manager'] as const) {
+    if (config[key].enabled && config[key].type === '') fail(`${key}.type`, `must be set when ${key}.enabled is true`);
+  }
+  for (const [at, redis, used] of redisSections) {
+    if (!used) continue;
+    if (redis.address.length === 0 && redis.cluster_address.length === 0 && redis.sentinel_address.length === 0) {
+      fail(`${at}.address`, 'needs at least one Redis address');
+    }
+    if (redis.sentinel_address.length > 0 && redis.sentinel_master_name === '') {
+      fail(`${at}.sentinel_master_name`, 'is required with sentinel_address');
+    }
+    if (redis.presence_ttl > 0 && redis.presence_ttl < 1000) fail(`${at}.presence_ttl`, 'must be at least 1s');
+    if (redis.history_use_lists) {
+      warnings.push(`key "${at}.history_use_lists" is not supported: Gyre always keeps history in Redis Streams; it is ignored`);
+    }
+  }
+  if (config.broker.enabled && config.broker.type === 'nats') {
+    const channel = config.channel;
+    const withHistory = [
+      ...(channel.without_namespace.history_size > 0 ? ['channel.without_namespace'] : []),
+      ...channel.namespaces.filter((ns) => ns.history_size > 0).map((ns) => `namespace "${ns.name}"`),
+    ];
+    if (withHistory.length > 0) {
+      warnings.push(
+        `the NATS broker keeps no history: history, positioning and recovery are not available (error 108) in ${withHistory.join(', ')}`,
+      );
+    }
+  }
 }
 
 /** `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `""`. */
@@ -128,12 +215,39 @@ class Walker {
         if (typeof value === 'string' && schema.values.includes(value)) return value;
         return this.fail(path, `one of ${schema.values.map((v) => JSON.stringify(v)).join(', ')}`, value);
       case 'string_array':
-        return this.stringArray(schema.values, value, path);
+        return this.stringArray(schema.values, schema.orString === true && typeof value === 'string' ? [value] : value, path);
       case 'object':
         return this.object(schema, value, isTree(fallback) ? fallback : {}, path);
       case 'namespaces':
         return this.namespaces(schema.item, value, path);
+      case 'string_map':
+        return this.stringMap(value, path);
+      case 'object_list':
+        return this.objectList(schema, value, path);
     }
+  }
+
+  private stringMap(value: unknown, path: string): Record<string, string> {
+    if (!isTree(value)) return this.fail(path, 'an object of strings', value);
+    const out: Record<string, string> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = typeof v === 'string' ? v : this.fail(`${path}.${key}`, 'a string', v);
+    return out;
+  }
+
+  private objectList(schema: ObjectListSchema, value: unknown, path: string): Tree[] {
+    if (!Array.isArray(value)) return this.fail(path, 'an array of objects', value);
+    const seen = new Set<string>();
+    return value.map((raw: unknown, i) => {
+      const at = `${path}[${i}]`;
+      if (!isTree(raw)) return this.fail(at, 'an object', raw);
+      if (schema.nameRe !== undefined) {
+        const name = raw['name'];
+        if (typeof name !== 'string' || !schema.nameRe.test(name)) return this.fail(`${at}.name`, `a name matching ${schema.nameRe.source}`, name);
+        if (seen.has(name)) throw new ConfigError(`${at}.name`, `${this.label(`${at}.name`)}: name "${name}" is not unique`);
+        seen.add(name);
+      }
+      return this.object(schema.item, raw, schema.itemDefaults(), at);
+    });
   }
 
   private integer(

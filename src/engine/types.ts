@@ -53,6 +53,11 @@ export interface BrokerEventHandler {
   onPublication(channel: string, pub: Publication, position: StreamPosition, useDelta: boolean): void;
   onJoin(channel: string, info: ClientInfo): void;
   onLeave(channel: string, info: ClientInfo): void;
+  /**
+   * The node may have missed publications of these channels (its broker connection was lost and is
+   * back): their local subscribers must recover or resubscribe. Never called by the memory broker.
+   */
+  onStateLost?(channels: readonly string[]): void;
 }
 
 /** Carries publications between nodes and keeps channel history. */
@@ -83,5 +88,20 @@ export interface PresenceManager {
   removePresence(channel: string, clientId: string, user: string): Promise<void>;
   presence(channel: string): Promise<Map<string, ClientInfo>>;
   presenceStats(channel: string): Promise<PresenceStats>;
+  close(): Promise<void>;
+}
+
+/**
+ * Carries control messages between the nodes of a cluster (node announcements, server API commands
+ * for connections on other nodes, surveys). Messages are opaque text; delivery is at most once.
+ * A single node (memory engine) has a no-op bus.
+ */
+export interface ControlBus {
+  /** Starts delivering messages sent to every node and to `nodeId` alone. */
+  run(nodeId: string, onMessage: (message: string) => void): Promise<void>;
+  /** Sends to every node (this one may receive it too). */
+  publish(message: string): Promise<void>;
+  /** Sends to one node. */
+  publishTo(nodeId: string, message: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -16,18 +16,25 @@ export type Service<Q> = ((request: Q) => unknown) | { handle(request: Q): unkno
 export type Next<Q> = (request: Q) => Promise<void>;
 
 /**
- * An interceptor: a function, or an object with `intercept`. It may replace the request (for
- * example `request.withAttribute('userId', id)`), answer it itself without calling `next`, or wrap
- * the call (telemetry).
+ * An interceptor of requests `Q`: a function, or an object with `intercept`. It may replace the
+ * request (for example `request.withAttribute('userId', id)`), answer it itself without calling
+ * `next`, or wrap the call (telemetry).
+ *
+ * `next` takes any request, so one type serves both kinds of interceptor: one written for any
+ * request (`(request: AnyRequest, next: Next<AnyRequest>)`) fits the slot of every type, one
+ * written for a type (`(request: RPCRequest, next: Next<RPCRequest>)`) fits that type's slot, and
+ * an inline one gets its parameters typed from the slot. (A union of both function types would
+ * leave inline interceptors untyped: TypeScript takes no contextual signature from a union of
+ * different call signatures.)
  */
 export type Interceptor<Q = AnyRequest> =
-  | ((request: Q, next: Next<Q>) => unknown)
-  | { intercept(request: Q, next: Next<Q>): unknown };
+  | ((request: Q, next: Next<AnyRequest>) => unknown)
+  | { intercept(request: Q, next: Next<AnyRequest>): unknown };
 
 export type ServiceMap = { [T in RequestType]?: Service<RequestMap[T]> };
 /** Interceptors per type; an interceptor written for any request (`Interceptor<AnyRequest>`) fits every slot. */
 export type InterceptorMap = { '*'?: Array<Interceptor<AnyRequest>> } & {
-  [T in RequestType]?: Array<Interceptor<RequestMap[T]> | Interceptor<AnyRequest>>;
+  [T in RequestType]?: Array<Interceptor<RequestMap[T]>>;
 };
 
 /** Handlers as a config object, like the seed's `centrifugo.php`. */
@@ -56,7 +63,9 @@ export class Handlers {
       if (service !== undefined) h.service(asType(type), service as AnyService);
     }
     for (const [type, list] of Object.entries(config.interceptors ?? {})) {
-      if (list !== undefined) h.intercept(type === '*' ? '*' : asType(type), ...(list as AnyInterceptor[]));
+      if (list === undefined) continue;
+      if (type === '*') h.intercept('*', ...(list as AnyInterceptor[]));
+      else h.intercept(asType(type), ...(list as AnyInterceptor[]));
     }
     for (const [type, ms] of Object.entries(config.timeouts ?? {})) if (ms !== undefined) h.timeout(asType(type), ms);
     return h;
@@ -69,10 +78,9 @@ export class Handlers {
   }
 
   /** Appends interceptors for a request type, or for all (`'*'`). */
-  intercept<T extends RequestType | '*'>(
-    type: T,
-    ...interceptors: Array<Interceptor<T extends RequestType ? RequestMap[T] : AnyRequest> | Interceptor<AnyRequest>>
-  ): this {
+  intercept(type: '*', ...interceptors: Array<Interceptor<AnyRequest>>): this;
+  intercept<T extends RequestType>(type: T, ...interceptors: Array<Interceptor<RequestMap[T]>>): this;
+  intercept(type: RequestType | '*', ...interceptors: Array<Interceptor<never>>): this {
     const list = this.interceptors.get(type) ?? [];
     list.push(...(interceptors as AnyInterceptor[]));
     this.interceptors.set(type, list);

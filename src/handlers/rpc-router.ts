@@ -30,11 +30,13 @@ export class RpcRouter {
   /**
    * Routes `verb:uri` methods to an HTTP handler: GET / HEAD send the RPC data as the query string,
    * POST / PUT / PATCH / DELETE as a JSON body. The RPC result is the response's JSON object plus
-   * `code` (the HTTP status).
+   * `code` (the HTTP status). A uri that leaves `baseUrl` (another origin, `..` above its path) is
+   * not routed: such a method goes to the fallback, or gets error 104.
    */
   http(handler: FetchHandler, baseUrl = 'http://localhost/'): this {
+    // Parsed here, so that a bad base URL fails at registration rather than on every call.
+    this.baseUrl = new URL(baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').href;
     this.httpHandler = handler;
-    this.baseUrl = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
     return this;
   }
 
@@ -49,18 +51,43 @@ export class RpcRouter {
     const exact = this.methods.get(request.method);
     let data: unknown;
     if (exact !== undefined) data = await exact(request);
-    else if (this.httpHandler !== undefined && HTTP_METHOD.test(request.method)) data = await this.callHttp(request);
+    else if (this.httpHandler !== undefined && this.routesToHttp(request.method)) data = await this.callHttp(request);
     else if (this.fallbackMethod !== undefined) data = await this.fallbackMethod(request);
     else return request.error(Errors.methodNotFound.code, Errors.methodNotFound.message);
     if (!request.answered) request.respond(new RPCResponse({ data }));
   };
 
-  /** Builds the HTTP request of a `verb:uri` method. */
-  toHttpRequest(method: string, data: unknown): Request {
+  /**
+   * The URL of a `verb:uri` method, or undefined when the method is not of that form or its uri
+   * leaves the base URL (another origin, or `..` above the base path): the method is chosen by the
+   * client, so it must not reach anything but the routes under the base.
+   */
+  private httpUrl(method: string): { verb: string; url: URL } | undefined {
     const m = HTTP_METHOD.exec(method);
-    if (m === null) throw new TypeError(`RPC method "${method}" is not of the form verb:uri`);
-    const verb = m[1]!.toUpperCase();
-    const url = new URL(m[2]!.replace(/^\/+/, ''), this.baseUrl);
+    if (m === null) return undefined;
+    const base = new URL(this.baseUrl);
+    let url: URL;
+    try {
+      url = new URL(m[2]!.replace(/^[/\\]+/, ''), base);
+    } catch {
+      return undefined;
+    }
+    if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) return undefined;
+    return { verb: m[1]!.toUpperCase(), url };
+  }
+
+  private routesToHttp(method: string): boolean {
+    return this.httpUrl(method) !== undefined;
+  }
+
+  /**
+   * Builds the HTTP request of a `verb:uri` method; throws a TypeError when the method is not of
+   * that form or its uri leaves the base URL.
+   */
+  toHttpRequest(method: string, data: unknown): Request {
+    const target = this.httpUrl(method);
+    if (target === undefined) throw new TypeError(`RPC method "${method}" is not of the form verb:uri under ${this.baseUrl}`);
+    const { verb, url } = target;
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
     if (verb === 'GET' || verb === 'HEAD') {
       if (data !== null && typeof data === 'object') {
@@ -73,12 +100,13 @@ export class RpcRouter {
 
   private async callHttp(request: RPCRequest): Promise<Record<string, unknown>> {
     let response: Response;
+    let text: string;
     try {
       response = await this.httpHandler!(this.toHttpRequest(request.method, request.data));
+      text = await response.text();
     } catch (e) {
       return { code: 500, message: e instanceof Error ? e.message : String(e) };
     }
-    const text = await response.text();
     let body: unknown = undefined;
     if (text !== '') {
       try {

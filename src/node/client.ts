@@ -273,6 +273,10 @@ export class Client {
         Object.keys(req.subs ?? {}),
       );
       claims = grantFromHandler(fields);
+      // As for a token: an expiry that has already passed is refused (110).
+      if (claims.expireAt !== undefined && claims.expireAt * 1000 <= Date.now()) {
+        throw new ProtocolException(Errors.expired, { msg: 'connect service granted an expiry in the past' });
+      }
       this.refreshByServer = this.node.handles('refresh') !== undefined;
     } else if (!cfg.insecure && !cfg.allow_anonymous_connect_without_token) {
       throw new DisconnectException(Disconnects.badRequest, { msg: 'connect without token: client credentials not found' });
@@ -396,15 +400,19 @@ export class Client {
     const rules = this.node.rules;
     if (resolved.isPrivate) throw new ProtocolException(Errors.permissionDenied);
     if (rules.isUserLimited(resolved) && rules.userAllowed(resolved, this.user)) return {};
-    const handler = this.node.handles('subscribe');
+    const handler = this.node.handles('subscribe', resolved);
     if (handler !== undefined) {
       const f = await handler.subscribe(this.context(), resolved.channel, '', data);
+      const expireAt = expireAtSeconds(f.expireAt);
+      if (expireAt > 0 && expireAt * 1000 <= Date.now()) {
+        throw new ProtocolException(Errors.expired, { msg: 'subscribe service granted an expiry in the past', fields: { channel: resolved.channel } });
+      }
       return {
         info: optionalRaw(f.info),
         data: optionalRaw(f.data),
         override: f.override,
-        expireAt: expireAtSeconds(f.expireAt),
-        refreshByServer: this.node.handles('sub_refresh') !== undefined,
+        expireAt,
+        refreshByServer: this.node.handles('sub_refresh', resolved) !== undefined,
       };
     }
     if (!maySubscribe(rules, resolved, this.asker())) throw new ProtocolException(Errors.permissionDenied);
@@ -555,7 +563,7 @@ export class Client {
     if (data === undefined) throw new ProtocolException(Errors.badRequest);
     const sub = this.subscriptions.get(channel);
     const info = this.info(sub?.chanInfo);
-    const handler = this.node.handles('publish');
+    const handler = this.node.handles('publish', resolved);
     if (handler !== undefined) {
       const f = await handler.publish(this.context(), channel, data);
       await this.node.publish(channel, f.data !== undefined ? toRawJson(f.data) : toRawJson(data), {
@@ -608,7 +616,7 @@ export class Client {
   // ---- rpc ----
 
   private async rpcCmd(id: number, method: string, data: unknown): Promise<void> {
-    const handler = this.node.handles('rpc');
+    const handler = this.node.handles('rpc', method);
     if (handler === undefined) throw new ProtocolException(Errors.notAvailable);
     const f = await handler.rpc(this.context(), method, data);
     this.sendText(encodeResult(id, 'rpc', f.data === undefined ? '{}' : `{"data":${toRawJson(f.data)}}`));
@@ -703,7 +711,14 @@ export class Client {
       }
       if (f.info !== undefined) this.connInfo = toRawJson(f.info);
       if (f.meta !== undefined) this.meta = f.meta;
-      this.applyExpiry(expireAtSeconds(f.expireAt));
+      const expireAt = expireAtSeconds(f.expireAt);
+      if (expireAt > 0 && expireAt * 1000 <= Date.now()) {
+        // Extended into the past: expired now (rather than asking again at every tick).
+        this.node.log.info({ client: this.id }, 'refresh handler: expiry in the past, connection expired');
+        this.close(Disconnects.expired);
+        return;
+      }
+      this.applyExpiry(expireAt);
     } catch (e) {
       this.onServerRefreshFailure(e, 'refresh');
       this.refreshRetryAt = Date.now() + REFRESH_RETRY_MS;
@@ -714,7 +729,7 @@ export class Client {
 
   /** Asks the sub_refresh handler to extend an expiring subscription granted by the subscribe handler. */
   private async subRefreshOnServer(sub: ClientSubscription): Promise<void> {
-    const calls = this.node.handles('sub_refresh');
+    const calls = this.node.handles('sub_refresh', sub.resolved);
     if (calls === undefined) return;
     sub.refreshing = true;
     try {
@@ -726,6 +741,15 @@ export class Client {
         return;
       }
       sub.expireAt = expireAtSeconds(f.expireAt);
+      if (sub.expireAt > 0 && sub.expireAt * 1000 <= Date.now()) {
+        this.node.log.info({ client: this.id, channel: sub.channel }, 'sub_refresh handler: expiry in the past, subscription expired');
+        await this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
+        return;
+      }
+      if (f.info !== undefined) {
+        sub.chanInfo = toRawJson(f.info);
+        if (sub.presence) await this.node.presence.addPresence(sub.channel, this.id, this.info(sub.chanInfo));
+      }
     } catch (e) {
       this.onServerRefreshFailure(e, 'sub_refresh');
       sub.refreshRetryAt = Date.now() + REFRESH_RETRY_MS;

@@ -11,12 +11,14 @@ import type { RequestType } from '../handlers/requests.js';
 import type { GyreConfig } from '../config/types.js';
 import { MemoryBroker } from '../engine/memory/broker.js';
 import { MemoryPresenceManager } from '../engine/memory/presence.js';
-import type { Broker, HistoryResult, PresenceManager, PublishResult } from '../engine/types.js';
-import { Errors, ProtocolException, type Disconnect } from '../protocol/codes.js';
+import type { Broker, ControlBus, HistoryResult, PresenceManager, PublishResult } from '../engine/types.js';
+import { Cluster, NoopControlBus, type ClusterOptions, type NodeInfo } from '../cluster/cluster.js';
+import { Disconnects, Errors, ProtocolException, Unsubscribes, type Disconnect } from '../protocol/codes.js';
 import type { ClientInfo, RawJson } from '../protocol/types.js';
-import { ChannelRules } from './channel-rules.js';
+import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
 import type { Client } from './client.js';
 import { HandlerCalls } from './handler-calls.js';
+import { ProxyCalls, type EventCalls } from '../proxy/calls.js';
 import { Hub, type HubSubscriber } from './hub.js';
 import { VERSION } from '../version.js';
 
@@ -44,6 +46,10 @@ export interface NodeOptions {
   handlers?: Handlers;
   broker?: Broker;
   presence?: PresenceManager;
+  /** Control messages between nodes (default: none, a single node). */
+  control?: ControlBus;
+  /** Node registry timings. */
+  cluster?: ClusterOptions;
 }
 
 export class GyreNode {
@@ -59,14 +65,20 @@ export class GyreNode {
   readonly broker: Broker;
   readonly presence: PresenceManager;
   readonly tokens: TokenVerifier;
+  /** The other nodes: registry, cluster-wide server API commands, surveys. */
+  readonly cluster: Cluster;
   /** The application's handlers, when it registered any. */
   readonly calls: HandlerCalls | undefined;
+  /** Backends asked through proxies (HTTP, gRPC), when the configuration has any. */
+  readonly proxies: ProxyCalls | undefined;
 
   private readonly clients = new Map<string, Client>();
   private readonly users = new Map<string, Set<Client>>();
   /** Connections not yet connected (for stale checks and shutdown). */
   private readonly pending = new Set<Client>();
   private ticker: NodeJS.Timeout | undefined;
+  /** Broker subscriptions on their way, so later subscribers of the channel wait for them too. */
+  private readonly subscribing = new Map<string, Promise<void>>();
 
   constructor(opts: NodeOptions) {
     this.config = opts.config;
@@ -76,12 +88,21 @@ export class GyreNode {
     this.broker = opts.broker ?? new MemoryBroker();
     this.presence = opts.presence ?? new MemoryPresenceManager();
     this.tokens = new TokenVerifier(opts.config.client.token, opts.config.client.subscription_token);
+    this.cluster = new Cluster(opts.control ?? new NoopControlBus(), () => this.info(), opts.log, opts.cluster);
     this.calls = opts.handlers !== undefined ? new HandlerCalls(opts.handlers, opts.log) : undefined;
+    this.proxies = ProxyCalls.create(opts.config, opts.log, (channel) => this.rules.resolve(channel).options);
   }
 
-  /** The handler calls when a service handles `type`, else undefined (the config rules decide). */
-  handles(type: RequestType): HandlerCalls | undefined {
-    return this.calls?.handlers.has(type) === true ? this.calls : undefined;
+  /**
+   * Who decides `type`: the in-process handlers when a service handles it (they win over proxies),
+   * else the proxy configured for it (`target`: the channel, resolved or by name, for subscribe,
+   * publish and sub_refresh; the method for rpc), else undefined (the config rules decide).
+   */
+  handles(type: RequestType, target?: ResolvedChannel | string): EventCalls | undefined {
+    if (this.calls?.handlers.has(type) === true) return this.calls;
+    if (this.proxies === undefined) return undefined;
+    const t = typeof target === 'object' ? target.options : target;
+    return this.proxies.covers(type, t) ? this.proxies : undefined;
   }
 
   async start(): Promise<void> {
@@ -89,11 +110,59 @@ export class GyreNode {
       onPublication: (channel, pub, _position, useDelta) => this.hub.publish(channel, pub, useDelta),
       onJoin: (channel, info) => this.hub.joinLeave(channel, 'join', info),
       onLeave: (channel, info) => this.hub.joinLeave(channel, 'leave', info),
+      onStateLost: (channels) => this.invalidateChannels(channels),
     });
     const ping = this.config.client.ping_interval;
     const every = Math.min(1000, Math.max(100, Math.floor((ping > 0 ? ping : 10_000) / 10)));
     this.ticker = setInterval(() => this.tick(), every);
     this.ticker.unref();
+    await this.cluster.start(this.id);
+  }
+
+  /** This node as `/api/info` shows it. */
+  info(): NodeInfo {
+    return {
+      uid: this.id,
+      name: this.name,
+      version: this.version,
+      num_clients: this.clientCount,
+      num_users: this.userCount,
+      num_channels: this.hub.channelCount,
+      num_subs: this.hub.subscriptions,
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  /**
+   * Closes a user's connections on every node of the cluster, except the client `keep` (for
+   * example one connection per user across nodes).
+   */
+  async disconnectUser(user: string, disconnect: Disconnect, keep = ''): Promise<void> {
+    for (const c of this.clientsOf(user)) if (c.id !== keep) c.close(disconnect);
+    await this.cluster.broadcastApi('disconnect', {
+      user,
+      whitelist: keep === '' ? [] : [keep],
+      disconnect: { code: disconnect.code, reason: disconnect.reason },
+    });
+  }
+
+  /**
+   * The node may have missed publications of these channels (its broker connection came back):
+   * every local subscriber is told to resubscribe (unsubscribe 2500, and the SDK recovers what it
+   * missed from history where the channel keeps one); a client with such a server-side subscription,
+   * which it cannot resubscribe itself, is disconnected with 3010 to reconnect and recover.
+   */
+  invalidateChannels(channels: readonly string[]): void {
+    const lost = new Set(channels);
+    for (const client of [...this.clients.values()]) {
+      const hit = [...client.subscriptions.values()].filter((sub) => lost.has(sub.channel));
+      if (hit.length === 0) continue;
+      if (hit.some((sub) => sub.serverSide)) {
+        client.close(Disconnects.insufficientState);
+        continue;
+      }
+      for (const sub of hit) void client.serverUnsubscribe(sub.channel, Unsubscribes.insufficientState);
+    }
   }
 
   private tick(): void {
@@ -159,11 +228,26 @@ export class GyreNode {
 
   /** Adds a subscriber to the hub, subscribing the node to the channel in the broker when first. */
   async addSubscription(channel: string, sub: HubSubscriber): Promise<void> {
-    if (!this.hub.add(channel, sub)) return;
+    let subscribing: Promise<void> | undefined;
+    if (this.hub.add(channel, sub)) {
+      const p = this.broker.subscribe(channel);
+      subscribing = p;
+      this.subscribing.set(channel, p);
+      const done = (): void => {
+        if (this.subscribing.get(channel) === p) this.subscribing.delete(channel);
+      };
+      p.then(done, done);
+    } else {
+      // Not first: publications only arrive once the first subscriber's broker subscription is in.
+      subscribing = this.subscribing.get(channel);
+    }
+    if (subscribing === undefined) return;
     try {
-      await this.broker.subscribe(channel);
+      await subscribing;
     } catch (e) {
-      this.hub.remove(channel, sub.clientId);
+      if (this.hub.remove(channel, sub.clientId)) {
+        this.broker.unsubscribe(channel).catch(() => {});
+      }
       throw e;
     }
   }
@@ -213,7 +297,9 @@ export class GyreNode {
     if (this.ticker) clearInterval(this.ticker);
     for (const c of [...this.pending]) c.close(disconnect);
     for (const c of [...this.clients.values()]) c.close(disconnect);
+    await this.cluster.close();
     await this.broker.close();
     await this.presence.close();
+    await this.proxies?.close();
   }
 }

@@ -30,8 +30,8 @@ export class ClientSubscription implements HubSubscriber {
     private readonly transport: Transport,
     readonly clientId: string,
     readonly resolved: ResolvedChannel,
-    /** Channel info attached to this client's presence and publications. */
-    readonly chanInfo: RawJson | undefined,
+    /** Channel info attached to this client's presence and publications (a sub_refresh service may replace it). */
+    public chanInfo: RawJson | undefined,
     readonly presence: boolean,
     /** Publish join/leave for this subscription. */
     readonly joinLeave: boolean,

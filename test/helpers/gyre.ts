@@ -10,6 +10,7 @@ import { signToken } from '../../src/auth/sign.js';
 import type { ConfigInput } from '../../src/config/tree.js';
 import { deepMerge } from '../../src/config/tree.js';
 import { validateConfig } from '../../src/config/validate.js';
+import type { Handlers } from '../../src/handlers/pipeline.js';
 import { GyreServer } from '../../src/server.js';
 
 export const SECRET = 'test-secret';
@@ -54,12 +55,22 @@ export interface TestGyre {
   token(user: string, claims?: Record<string, unknown>, ttlSeconds?: number): Promise<string>;
   /** A `centrifuge` client (not yet connected) with Node's `ws`. */
   client(opts?: Partial<CentrifugeOptions>): Centrifuge;
-  /** A raw WebSocket, open. */
-  raw(): Promise<RawSocket>;
+  /** A raw WebSocket, open (`options`: e.g. extra HTTP headers for the upgrade request). */
+  raw(options?: WebSocket.ClientOptions): Promise<RawSocket>;
   close(): Promise<void>;
 }
 
-export async function startGyre(overrides: ConfigInput = {}, base: ConfigInput = BASE_CONFIG): Promise<TestGyre> {
+/** Extra options of {@link startGyre}. */
+export interface StartGyreOptions {
+  /** Application handlers for the server. */
+  handlers?: Handlers;
+}
+
+export async function startGyre(
+  overrides: ConfigInput = {},
+  base: ConfigInput = BASE_CONFIG,
+  options: StartGyreOptions = {},
+): Promise<TestGyre> {
   const { config } = validateConfig(deepMerge(base, overrides));
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -69,7 +80,7 @@ export async function startGyre(overrides: ConfigInput = {}, base: ConfigInput =
     },
   });
   const log = pino({ level: config.log.level === 'none' ? 'silent' : config.log.level }, sink);
-  const server = new GyreServer({ config, log });
+  const server = new GyreServer({ config, log, ...(options.handlers !== undefined && { handlers: options.handlers }) });
   const port = await server.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/connection/websocket`;
@@ -96,8 +107,8 @@ export async function startGyre(overrides: ConfigInput = {}, base: ConfigInput =
       clients.push(c);
       return c;
     },
-    async raw() {
-      const s = await RawSocket.open(wsUrl);
+    async raw(options) {
+      const s = await RawSocket.open(wsUrl, options);
       sockets.push(s);
       return s;
     },

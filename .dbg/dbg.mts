@@ -1,0 +1,10 @@
+import { startGyre } from '../test/helpers/gyre.ts';
+import { startBackend, connectOutcome, withHeaders } from '../test/proxy/helpers.ts';
+const b = await startBackend('http');
+const g = await startGyre({ client: { proxy: { connect: { enabled: true, endpoint: b.endpoint('connect'), timeout: '5s' } } } });
+const c = g.client({ data: { token: 'good-alice' }, websocket: withHeaders({ 'X-App': 'demo' }) });
+const t = setTimeout(() => { console.log('TIMEOUT', g.logs.slice(-10), b.logs); process.exit(1); }, 5000);
+const out = await connectOutcome(c);
+console.log(JSON.stringify(out));
+clearTimeout(t);
+c.disconnect(); await g.close(); await b.close();

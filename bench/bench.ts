@@ -1,0 +1,151 @@
+/**
+ * The harness as a library: scenario sizes, running the scenarios, writing the results (JSON, SVG,
+ * BENCHMARKS.md). `bench/run.ts` is the command line; the smoke test calls {@link runBench} directly.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import type { ServerKind } from './common.js';
+import { LoadGen, REPO_DIR, type Log } from './harness.js';
+import { charts, consoleReport, markdown, type Results } from './report.js';
+import { Bench, type BenchOptions, type ScenarioName } from './scenarios.js';
+
+export const ALL_SCENARIOS: ScenarioName[] = ['S1', 'S2', 'S3', 'S4'];
+export const ALL_SERVERS: ServerKind[] = ['gyre', 'raw', 'sio'];
+
+/** Descriptors a process keeps for itself besides connections. */
+const FD_MARGIN = 512;
+
+/** Scenario sizes: the full run, or `--quick`. */
+export function defaultOptions(quick: boolean, openFileLimit: number, log: Log): BenchOptions {
+  const maxConnectionsPerProcess = Math.max(100, openFileLimit - FD_MARGIN);
+  return quick
+    ? {
+        scenarios: ALL_SCENARIOS,
+        servers: ALL_SERVERS,
+        quick,
+        payloadSize: 100,
+        s1: { subscribers: [1000], stepSeconds: 1, maxSteps: 5, resolution: 1.4, http: true },
+        s2: { clients: 2000, stepSeconds: 1, maxSteps: 4, resolution: 1.5, startRate: 8000 },
+        s3: { counts: [2000, 5000] },
+        s4: { clients: 2000, concurrencyPerWorker: 64 },
+        maxP99Ms: 250,
+        maxP99UsPerSubscriber: 40,
+        setupConcurrency: 128,
+        maxConnectionsPerProcess,
+        log,
+      }
+    : {
+        scenarios: ALL_SCENARIOS,
+        servers: ALL_SERVERS,
+        quick,
+        payloadSize: 100,
+        s1: { subscribers: [1000, 5000, 10_000], stepSeconds: 2, maxSteps: 8, resolution: 1.2, http: true },
+        s2: { clients: 10_000, stepSeconds: 2, maxSteps: 7, resolution: 1.25, startRate: 8000 },
+        s3: { counts: [10_000, 50_000] },
+        s4: { clients: 10_000, concurrencyPerWorker: 128 },
+        maxP99Ms: 250,
+        maxP99UsPerSubscriber: 40,
+        setupConcurrency: 128,
+        maxConnectionsPerProcess,
+        log,
+      };
+}
+
+/** Runs the chosen scenarios and returns the results (nothing written). */
+export async function runBench(opts: BenchOptions, command: string): Promise<Results> {
+  const started = Date.now();
+  const loadStart = loadavg();
+  const counts: number[] = [];
+  if (opts.scenarios.includes('S1')) counts.push(...opts.s1.subscribers);
+  if (opts.scenarios.includes('S2')) counts.push(opts.s2.clients);
+  if (opts.scenarios.includes('S3')) counts.push(...opts.s3.counts.map((c) => Math.min(c, opts.maxConnectionsPerProcess)));
+  if (opts.scenarios.includes('S4')) counts.push(opts.s4.clients);
+  const biggest = Math.max(1, ...counts);
+  const workers = Math.max(2, Math.ceil(biggest / opts.maxConnectionsPerProcess));
+  const lg = new LoadGen(workers, opts.maxConnectionsPerProcess);
+  const bench = new Bench(opts, lg);
+  const res: Results = {
+    meta: {
+      date: new Date().toISOString(),
+      command,
+      quick: opts.quick,
+      node: process.version,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: totalmem() / 2 ** 30,
+      platform: `${process.platform} ${process.arch}`,
+      openFileLimit: opts.maxConnectionsPerProcess + FD_MARGIN,
+      loadAverageAtStart: loadStart,
+      loadAverageAtEnd: [],
+      durationSeconds: 0,
+      payloadBytes: opts.payloadSize,
+      workers,
+    },
+    notes: [],
+  };
+  const capped = opts.scenarios.includes('S3') ? opts.s3.counts.filter((c) => c > opts.maxConnectionsPerProcess) : [];
+  if (capped.length > 0) {
+    res.notes.push(
+      `S3 asked for ${capped.join(', ')} connections but one process may open only ${res.meta.openFileLimit} files here ` +
+        `(hard limit, not raisable without CAP_SYS_RESOURCE): measured at ${opts.maxConnectionsPerProcess} instead. ` +
+        'Raise the limit (see "How to run") to measure 50k.',
+    );
+  }
+  try {
+    for (const s of opts.scenarios) {
+      const t0 = Date.now();
+      opts.log(`\n${s}: ${{ S1: 'fan-out', S2: 'many channels', S3: 'idle memory', S4: 'connect rate' }[s]}`);
+      try {
+        if (s === 'S1') res.s1 = await bench.s1();
+        else if (s === 'S2') res.s2 = await bench.s2();
+        else if (s === 'S3') res.s3 = await bench.s3();
+        else res.s4 = await bench.s4();
+      } catch (e) {
+        const msg = `${s} failed: ${e instanceof Error ? e.message : String(e)}`;
+        opts.log(msg);
+        res.notes.push(msg);
+      }
+      opts.log(`${s} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    await lg.exit();
+  }
+  res.meta.loadAverageAtEnd = loadavg();
+  res.meta.durationSeconds = (Date.now() - started) / 1000;
+  return res;
+}
+
+export interface WriteOptions {
+  /** Directory for JSON and SVG files. */
+  dir: string;
+  /** Base name of the JSON file (latest, quick, partial). */
+  name: string;
+  /** Prefix of the SVG file names. */
+  chartPrefix: string;
+  /** Also rewrite BENCHMARKS.md at the repository root. */
+  markdownFile?: string;
+}
+
+/** Writes the JSON, the SVG charts and (optionally) BENCHMARKS.md; returns the paths written. */
+export function writeResults(res: Results, w: WriteOptions): string[] {
+  mkdirSync(w.dir, { recursive: true });
+  const written: string[] = [];
+  const json = join(w.dir, `${w.name}.json`);
+  writeFileSync(json, JSON.stringify(res, null, 2) + '\n');
+  written.push(json);
+  const list = charts(res, w.chartPrefix);
+  for (const c of list) {
+    const p = join(w.dir, c.file);
+    writeFileSync(p, c.svg);
+    written.push(p);
+  }
+  if (w.markdownFile !== undefined) {
+    const rel = relative(REPO_DIR, w.dir) || '.';
+    writeFileSync(w.markdownFile, markdown(res, list, rel));
+    written.push(w.markdownFile);
+  }
+  return written;
+}
+
+export { consoleReport };

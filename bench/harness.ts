@@ -1,0 +1,392 @@
+/**
+ * Process plumbing of the harness: the server under test (a child process with a control API), the
+ * pool of load-generator workers (forked, IPC), and the HTTP API publisher used for Gyre.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  BENCH_API_KEY,
+  channelFor,
+  CLIENTS_PER_ADDRESS,
+  makePayload,
+  nowUs,
+  READY_PREFIX,
+  type ConnectReport,
+  type MemoryStats,
+  type PublishRequest,
+  type PublishResponse,
+  type ReadyLine,
+  type ServerKind,
+  type ServerStats,
+  type StepReport,
+  type Subscriptions,
+  type WorkerCommand,
+  type WorkerReply,
+} from './common.js';
+import { Histogram } from './histogram.js';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO_DIR = dirname(BENCH_DIR);
+
+const SERVER_SCRIPT: Readonly<Record<ServerKind, string>> = {
+  gyre: 'servers/gyre.ts',
+  raw: 'servers/raw-ws.ts',
+  sio: 'servers/socketio.ts',
+};
+
+export type Log = (line: string) => void;
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------
+
+/** A server under test, running in its own process. */
+export class ServerProcess {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  private exited = false;
+  private readonly exitPromise: Promise<void>;
+
+  private constructor(
+    readonly kind: ServerKind,
+    private readonly child: ChildProcess,
+    readonly port: number,
+    readonly controlPort: number,
+  ) {
+    this.exitPromise = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        this.exited = true;
+        resolve();
+      }
+      child.once('exit', () => {
+        this.exited = true;
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** Starts `bench/servers/<kind>.ts` with `--expose-gc`. */
+  static async start(kind: ServerKind, log: Log): Promise<ServerProcess> {
+    const args = ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, SERVER_SCRIPT[kind])];
+    const child = spawn(process.execPath, args, { cwd: REPO_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+    let forwarded = 0;
+    const forward = (line: string) => {
+      if (forwarded++ < 40) log(`  [${kind} server] ${line}`);
+    };
+    createInterface({ input: child.stderr! }).on('line', forward);
+    const lines = createInterface({ input: child.stdout! });
+    const ready = await new Promise<ReadyLine>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 30 s`)), 30_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${kind} server exited during start (code ${code})`));
+      });
+      lines.on('line', (line) => {
+        if (line.startsWith(READY_PREFIX)) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line.slice(READY_PREFIX.length)) as ReadyLine);
+        } else {
+          forward(line);
+        }
+      });
+    }).catch((e: unknown) => {
+      child.kill('SIGKILL');
+      throw e;
+    });
+    child.removeAllListeners('exit');
+    return new ServerProcess(kind, child, ready.port, ready.control);
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return request<T>({ port: this.controlPort, method, path, agent: this.agent }, body);
+  }
+
+  stats(): Promise<ServerStats> {
+    return this.call('GET', '/stats');
+  }
+
+  gc(): Promise<MemoryStats> {
+    return this.call('POST', '/gc');
+  }
+
+  publish(req: PublishRequest): Promise<PublishResponse> {
+    return this.call('POST', '/publish', req);
+  }
+
+  /** Starts a CPU profile of the server process (V8 sampling profiler through the inspector). */
+  async profileStart(): Promise<void> {
+    await this.call('POST', '/profile/start');
+  }
+
+  /** Stops the CPU profile and writes it to `file`. */
+  async profileStop(file: string): Promise<void> {
+    await this.call('POST', '/profile/stop', { file });
+  }
+
+  /** Asks the server to exit (a CPU profile, if any, is written then); kills it if it does not. */
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      await this.call('POST', '/quit').catch(() => undefined);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await this.exitPromise;
+      clearTimeout(timer);
+    }
+    this.agent.destroy();
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+    this.agent.destroy();
+  }
+}
+
+function request<T>(opts: http.RequestOptions, body?: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        ...opts,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...opts.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const s = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 0) >= 300) return reject(new Error(`HTTP ${res.statusCode} ${opts.path}: ${s}`));
+          try {
+            resolve(JSON.parse(s) as T);
+          } catch (e) {
+            reject(e as Error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/** Publishes through Gyre's HTTP API (`POST /api/publish`) at a rate, from this process. */
+export async function publishViaHttpApi(port: number, r: PublishRequest): Promise<PublishResponse> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const out: PublishResponse = { sent: 0, errors: 0, firstUs: 0, lastUs: 0, callUs: 0, maxCallUs: 0, aborted: false };
+  const inflight = new Set<Promise<void>>();
+  const start = nowUs();
+  const one = (k: number, now: number) => {
+    const payload = makePayload(r.seqStart + k, r.size, start + (k * 1e6) / r.rate);
+    if (k === 0) out.firstUs = now;
+    out.lastUs = now;
+    const p = request<{ error?: unknown }>(
+      { port, method: 'POST', path: '/api/publish', agent, headers: { 'x-api-key': BENCH_API_KEY } },
+      { channel: channelFor(r.target, k), data: payload },
+    ).then(
+      (res) => {
+        if (res.error !== undefined) out.errors++;
+      },
+      () => {
+        out.errors++;
+      },
+    );
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+  while (out.sent < r.count) {
+    const now = nowUs();
+    // Requests not answered within the allowed lag: the server is not keeping up.
+    if (out.sent > 0 && (now - (start + (out.sent * 1e6) / r.rate) > r.maxLagUs || inflight.size > (r.rate * r.maxLagUs) / 1e6)) {
+      out.aborted = true;
+      break;
+    }
+    const due = Math.min(r.count, Math.floor(((now - start) * r.rate) / 1e6) + 1);
+    while (out.sent < due) one(out.sent++, now);
+    if (out.sent < r.count) await sleep(1);
+  }
+  await Promise.all([...inflight]);
+  agent.destroy();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly pending: Array<{ resolve: (r: WorkerReply) => void; reject: (e: Error) => void }> = [];
+  private dead = false;
+
+  constructor(readonly id: number) {
+    this.child = fork(join(BENCH_DIR, 'loadgen.ts'), [], {
+      cwd: REPO_DIR,
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (reply: WorkerReply) => {
+      const p = this.pending.shift();
+      if (p === undefined) return;
+      if (reply.type === 'error') p.reject(new Error(`load generator ${id}: ${reply.message}`));
+      else p.resolve(reply);
+    });
+    this.child.on('exit', (code) => {
+      this.dead = true;
+      for (const p of this.pending.splice(0)) p.reject(new Error(`load generator ${id} exited (${code})`));
+    });
+  }
+
+  call<T extends WorkerReply>(cmd: WorkerCommand): Promise<T> {
+    if (this.dead) return Promise.reject(new Error(`load generator ${this.id} is gone`));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ resolve: resolve as (r: WorkerReply) => void, reject });
+      this.child.send(cmd);
+    });
+  }
+
+  async exit(): Promise<void> {
+    if (this.dead) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.send({ type: 'exit' } satisfies WorkerCommand);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+/** Aggregated counters of a step from all workers. */
+export interface MergedReport {
+  delivered: number;
+  stale: number;
+  lastRecvUs: number;
+  open: number;
+  disconnects: number;
+  all: Histogram;
+  early: Histogram;
+  late: Histogram;
+  cpuUs: number;
+}
+
+export interface ConnectResult {
+  connected: number;
+  failed: number;
+  seconds: number;
+  /** CPU of all workers while connecting, µs. */
+  cpuUs: number;
+  setup: Histogram;
+  firstError?: string;
+}
+
+/** The load-generator workers. Clients are numbered globally; a range is split evenly over workers. */
+export class LoadGen {
+  private readonly workers: Worker[];
+  /** Source-address numbers handed out so far (each server run gets fresh addresses). */
+  private addressNext = 0;
+  private addressBase = 0;
+
+  constructor(
+    count: number,
+    /** Most clients one worker may hold (its open-file limit). */
+    readonly perWorkerCap: number,
+  ) {
+    this.workers = Array.from({ length: count }, (_, i) => new Worker(i));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Starts a new server run: its clients use source addresses not used before in this run. */
+  newSession(maxClients: number): void {
+    this.addressBase = this.addressNext;
+    this.addressNext += Math.ceil(maxClients / CLIENTS_PER_ADDRESS) + 1;
+  }
+
+  private split(from: number, to: number): Array<{ w: Worker; from: number; to: number }> {
+    const n = to - from;
+    const k = Math.min(this.workers.length, Math.max(2, Math.ceil(n / this.perWorkerCap)));
+    const out: Array<{ w: Worker; from: number; to: number }> = [];
+    for (let i = 0; i < k; i++) {
+      const a = from + Math.floor((n * i) / k);
+      const b = from + Math.floor((n * (i + 1)) / k);
+      if (b > a) out.push({ w: this.workers[i]!, from: a, to: b });
+    }
+    return out;
+  }
+
+  /** Signs what clients [from, to) need before connecting (Gyre tokens), outside any timing. */
+  async prepare(server: ServerKind, from: number, to: number): Promise<void> {
+    await Promise.all(this.split(from, to).map((p) => p.w.call({ type: 'prepare', server, from: p.from, to: p.to })));
+  }
+
+  /** Connects clients [from, to) (those already open are kept) and waits until all are subscribed. */
+  async connect(
+    server: ServerKind,
+    port: number,
+    from: number,
+    to: number,
+    subs: Subscriptions,
+    concurrencyPerWorker: number,
+  ): Promise<ConnectResult> {
+    await this.prepare(server, from, to);
+    const reports = await Promise.all(
+      this.split(from, to).map((p) =>
+        p.w.call<ConnectReport>({
+          type: 'connect',
+          server,
+          port,
+          from: p.from,
+          to: p.to,
+          subs,
+          addressBase: this.addressBase,
+          concurrency: concurrencyPerWorker,
+        }),
+      ),
+    );
+    const start = Math.min(...reports.map((r) => r.startUs));
+    const end = Math.max(...reports.map((r) => r.endUs));
+    const firstError = reports.find((r) => r.firstError !== undefined)?.firstError;
+    return {
+      connected: reports.reduce((s, r) => s + r.connected, 0),
+      failed: reports.reduce((s, r) => s + r.failed, 0),
+      seconds: (end - start) / 1e6,
+      cpuUs: reports.reduce((s, r) => s + r.cpuUs, 0),
+      setup: Histogram.fromSparse(...reports.map((r) => r.setup)),
+      ...(firstError !== undefined && { firstError }),
+    };
+  }
+
+  async begin(seqStart: number, count: number, skipEvery: number): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.call({ type: 'begin', seqStart, count, skipEvery })));
+  }
+
+  async report(full: boolean): Promise<MergedReport> {
+    const reports = await Promise.all(this.workers.map((w) => w.call<StepReport>({ type: 'report', full })));
+    return {
+      delivered: reports.reduce((s, r) => s + r.delivered, 0),
+      stale: reports.reduce((s, r) => s + r.stale, 0),
+      lastRecvUs: Math.max(...reports.map((r) => r.lastRecvUs)),
+      open: reports.reduce((s, r) => s + r.open, 0),
+      disconnects: reports.reduce((s, r) => s + r.disconnects, 0),
+      all: Histogram.fromSparse(...reports.map((r) => r.all)),
+      early: Histogram.fromSparse(...reports.map((r) => r.early)),
+      late: Histogram.fromSparse(...reports.map((r) => r.late)),
+      cpuUs: reports.reduce((s, r) => s + r.cpuUs, 0),
+    };
+  }
+
+  /** Closes every client of every worker. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.call({ type: 'close' })));
+  }
+
+  async exit(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.exit()));
+  }
+}

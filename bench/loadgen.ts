@@ -1,0 +1,392 @@
+/**
+ * A load-generator worker (forked by the orchestrator, IPC for commands): holds many raw WebSocket
+ * clients (`ws`, no compression) speaking the protocol of the server under test:
+ *   - Gyre: Centrifugo JSON protocol — connect with an HS256 token, subscribe, answer pings `{}` with `{}`;
+ *   - Socket.IO: Engine.IO v4 / Socket.IO v5 — open packet `0{…}`, `40` → `40{…}`, join rooms with an
+ *     acknowledged event `421["join",[…]]` → `431[…]`, answer ping `2` with `3`, events `42["pub",{…}]`;
+ *   - raw ws: `{"join":[…]}` → `ok`, then plain JSON.
+ * Every delivered publication is counted, and its end-to-end latency (the `ts` in the payload against
+ * this host's monotonic clock) recorded, without parsing the JSON.
+ */
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import { signToken } from '../src/auth/sign.js';
+import {
+  BENCH_SECRET,
+  channelsOf,
+  CLIENTS_PER_ADDRESS,
+  nowUs,
+  sourceAddress,
+  type ConnectCommand,
+  type ConnectReport,
+  type ServerKind,
+  type StepReport,
+  type WorkerCommand,
+  type WorkerReply,
+} from './common.js';
+import { Histogram } from './histogram.js';
+
+const HANDSHAKE_TIMEOUT_MS = 20_000;
+const ATTEMPTS = 3;
+
+const TS_MARK = Buffer.from('"ts":');
+const ZERO = 48;
+const NINE = 57;
+
+// Per-step counters (module state: the hot path touches nothing else).
+let seqStart = 0;
+let seqEnd = 0;
+let earlyEnd = 0;
+let lateStart = 0;
+let skipEvery = 0;
+let delivered = 0;
+let stale = 0;
+let lastRecvUs = 0;
+let disconnects = 0;
+let open = 0;
+let cpuAtBegin = process.cpuUsage();
+const all = new Histogram();
+const early = new Histogram();
+const late = new Histogram();
+
+let proto: ServerKind = 'gyre';
+const clients = new Map<number, WebSocket>();
+const tokens = new Map<number, string>();
+
+function send(reply: WorkerReply): void {
+  process.send?.(reply);
+}
+
+/** The message handler of a live (subscribed) client while `ws` still parses its frames. */
+function onLive(this: WebSocket, data: Buffer): void {
+  onText(this, data, 0, data.length);
+}
+
+/** One text message of a live client: a ping to answer, or publications to count and time. */
+function onText(ws: WebSocket, data: Buffer, start: number, end: number): void {
+  const len = end - start;
+  if (len < 8) {
+    // Gyre ping `{}`, Socket.IO ping `2`; anything else this short is not a publication.
+    if (proto === 'gyre') {
+      if (len === 2 && data[start] === 0x7b && data[start + 1] === 0x7d) ws.send('{}');
+    } else if (proto === 'sio') {
+      if (len === 1 && data[start] === 0x32) ws.send('3');
+    }
+    return;
+  }
+  const now = nowUs();
+  let pos = data.indexOf(TS_MARK, start);
+  while (pos !== -1 && pos < end) {
+    let i = pos + 5;
+    let ts = 0;
+    let c = data[i]!;
+    while (c >= ZERO && c <= NINE) {
+      ts = ts * 10 + (c - ZERO);
+      c = data[++i]!;
+    }
+    i += 7; // ,"seq":
+    let seq = 0;
+    c = data[i]!;
+    while (c >= ZERO && c <= NINE) {
+      seq = seq * 10 + (c - ZERO);
+      c = data[++i]!;
+    }
+    if (seq < seqStart || seq >= seqEnd) {
+      stale++;
+    } else {
+      delivered++;
+      const lat = now - ts;
+      all.record(lat);
+      if (skipEvery === 0 || (seq - seqStart) % skipEvery !== skipEvery - 1) {
+        if (seq < earlyEnd) early.record(lat);
+        else if (seq >= lateStart) late.record(lat);
+      }
+      lastRecvUs = now;
+    }
+    pos = data.indexOf(TS_MARK, i);
+  }
+}
+
+interface WsInternals {
+  _socket: Socket | null;
+  _receiver: { _bufferedBytes: number; _state: number } | undefined;
+}
+
+/**
+ * Takes over frame parsing from `ws` for a live client: the server's frames are small and unmasked,
+ * and counting them needs none of the receiver's stream machinery (which costs as much per message
+ * as the servers we measure). Done only between frames (nothing buffered in ws's receiver); sending
+ * (pongs) still goes through `ws`. Disabled with BENCH_WS_RECEIVER=1.
+ */
+function takeOverFrames(ws: WebSocket): void {
+  if (process.env['BENCH_WS_RECEIVER'] === '1') return;
+  const w = ws as unknown as WsInternals;
+  const socket = w._socket;
+  const receiver = w._receiver;
+  if (socket === null || receiver === undefined || receiver._bufferedBytes !== 0 || receiver._state !== 0) return;
+  if (ws.readyState !== WebSocket.OPEN) return;
+  socket.removeAllListeners('data');
+  let rest: Buffer | null = null;
+  socket.on('data', (chunk: Buffer) => {
+    const buf = rest === null ? chunk : Buffer.concat([rest, chunk]);
+    const n = buf.length;
+    let off = 0;
+    for (;;) {
+      if (n - off < 2) break;
+      const b0 = buf[off]!;
+      let len = buf[off + 1]! & 0x7f;
+      let head = 2;
+      if (len === 126) {
+        if (n - off < 4) break;
+        len = buf.readUInt16BE(off + 2);
+        head = 4;
+      } else if (len === 127) {
+        if (n - off < 10) break;
+        len = buf.readUInt32BE(off + 2) * 2 ** 32 + buf.readUInt32BE(off + 6);
+        head = 10;
+      }
+      if (n - off < head + len) break;
+      const opcode = b0 & 0x0f;
+      const start = off + head;
+      off = start + len;
+      if (opcode === 1 || opcode === 0) onText(ws, buf, start, off);
+      else if (opcode === 8) socket.destroy();
+      else if (opcode === 9) ws.pong(buf.subarray(start, off));
+    }
+    rest = off < n ? Buffer.from(buf.subarray(off)) : null;
+  });
+}
+
+function onLiveClose(this: WebSocket): void {
+  open--;
+  disconnects++;
+}
+
+/** Opens client `index` and resolves once it is subscribed to its channels. */
+function openClient(cmd: ConnectCommand, index: number): Promise<void> {
+  const channels = channelsOf(cmd.subs, index);
+  const localAddress = sourceAddress(cmd.addressBase + Math.floor(index / CLIENTS_PER_ADDRESS));
+  const url =
+    cmd.server === 'gyre'
+      ? `ws://127.0.0.1:${cmd.port}/connection/websocket`
+      : cmd.server === 'sio'
+        ? `ws://127.0.0.1:${cmd.port}/socket.io/?EIO=4&transport=websocket`
+        : `ws://127.0.0.1:${cmd.port}/`;
+  return new Promise<void>((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      localAddress,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    let done = false;
+    const timer = setTimeout(() => fail(new Error('subscribe timeout')), HANDSHAKE_TIMEOUT_MS);
+    const fail = (e: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      reject(e);
+    };
+    const live = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ws.removeAllListeners('message');
+      ws.removeAllListeners('close');
+      ws.on('message', onLive);
+      ws.on('close', onLiveClose);
+      setImmediate(takeOverFrames, ws);
+      open++;
+      const prev = clients.get(index);
+      if (prev !== undefined && prev !== ws) prev.terminate();
+      clients.set(index, ws);
+      resolve();
+    };
+    ws.on('error', (e: Error) => fail(e));
+    ws.on('close', (code: number) => fail(new Error(`closed during setup (${code})`)));
+    if (cmd.server === 'gyre') {
+      const token = tokens.get(index);
+      let replies = 0;
+      ws.on('open', () => ws.send(JSON.stringify({ id: 1, connect: { token } })));
+      ws.on('message', (data: Buffer) => {
+        for (const line of data.toString().split('\n')) {
+          if (line === '') continue;
+          const m = JSON.parse(line) as { id?: number; error?: { code: number; message: string } };
+          if (m.id === undefined) {
+            if (line === '{}') ws.send('{}');
+            continue;
+          }
+          if (m.error !== undefined) return fail(new Error(`gyre error ${m.error.code} ${m.error.message}`));
+          if (m.id === 1) {
+            ws.send(channels.map((channel, j) => JSON.stringify({ id: 2 + j, subscribe: { channel } })).join('\n'));
+          } else if (++replies === channels.length) {
+            return live();
+          }
+        }
+      });
+    } else if (cmd.server === 'sio') {
+      ws.on('message', (data: Buffer) => {
+        const s = data.toString();
+        if (s.startsWith('0')) ws.send('40');
+        else if (s.startsWith('40')) ws.send('421' + JSON.stringify(['join', channels]));
+        else if (s.startsWith('431')) live();
+        else if (s === '2') ws.send('3');
+        else if (s.startsWith('44')) fail(new Error(`socket.io connect error ${s}`));
+      });
+    } else {
+      ws.on('open', () => ws.send(JSON.stringify({ join: channels })));
+      ws.on('message', (data: Buffer) => {
+        if (data.toString() === 'ok') live();
+      });
+    }
+  });
+}
+
+async function connect(cmd: ConnectCommand): Promise<ConnectReport> {
+  proto = cmd.server;
+  const setup = new Histogram();
+  let failed = 0;
+  let firstError: string | undefined;
+  const startUs = nowUs();
+  const cpu0 = process.cpuUsage();
+  let next = cmd.from;
+  let inflight = 0;
+  const attempt = async (i: number): Promise<void> => {
+    for (let a = 1; ; a++) {
+      const t0 = nowUs();
+      try {
+        await openClient(cmd, i);
+        setup.record(nowUs() - t0);
+        return;
+      } catch (e) {
+        firstError ??= e instanceof Error ? e.message : String(e);
+        if (a >= ATTEMPTS) {
+          failed++;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * a));
+      }
+    }
+  };
+  await new Promise<void>((resolve) => {
+    if (next >= cmd.to) return resolve();
+    const launch = () => {
+      while (inflight < cmd.concurrency && next < cmd.to) {
+        const i = next++;
+        if (clients.get(i)?.readyState === WebSocket.OPEN) continue; // still connected from before
+        inflight++;
+        void attempt(i).then(() => {
+          inflight--;
+          if (next >= cmd.to && inflight === 0) resolve();
+          else launch();
+        });
+      }
+      if (next >= cmd.to && inflight === 0) resolve();
+    };
+    launch();
+  });
+  const endUs = nowUs();
+  const cpu = process.cpuUsage(cpu0);
+  let connected = 0;
+  for (let i = cmd.from; i < cmd.to; i++) if (clients.get(i)?.readyState === WebSocket.OPEN) connected++;
+  return {
+    type: 'connected',
+    connected,
+    failed,
+    startUs,
+    endUs,
+    setup: setup.toSparse(),
+    cpuUs: cpu.user + cpu.system,
+    ...(firstError !== undefined && { firstError }),
+  };
+}
+
+async function prepare(server: ServerKind, from: number, to: number): Promise<void> {
+  if (server !== 'gyre') return;
+  const todo: number[] = [];
+  for (let i = from; i < to; i++) if (!tokens.has(i)) todo.push(i);
+  for (let k = 0; k < todo.length; k += 500) {
+    const batch = todo.slice(k, k + 500);
+    const signed = await Promise.all(batch.map((i) => signToken({ sub: `u${i}` }, { hmacSecret: BENCH_SECRET })));
+    batch.forEach((i, j) => tokens.set(i, signed[j]!));
+  }
+}
+
+function begin(start: number, count: number, skip: number): void {
+  seqStart = start;
+  skipEvery = skip;
+  seqEnd = start + count;
+  earlyEnd = start + Math.ceil(count / 4);
+  lateStart = start + Math.floor((count * 3) / 4);
+  delivered = 0;
+  stale = 0;
+  lastRecvUs = 0;
+  disconnects = 0;
+  all.reset();
+  early.reset();
+  late.reset();
+  cpuAtBegin = process.cpuUsage();
+}
+
+function report(full: boolean): StepReport {
+  const cpu = process.cpuUsage(cpuAtBegin);
+  return {
+    type: 'report',
+    delivered,
+    stale,
+    lastRecvUs,
+    open,
+    disconnects,
+    all: full ? all.toSparse() : [],
+    early: full ? early.toSparse() : [],
+    late: full ? late.toSparse() : [],
+    cpuUs: cpu.user + cpu.system,
+  };
+}
+
+async function closeAll(): Promise<number> {
+  const list = [...clients.values()];
+  clients.clear();
+  await Promise.all(
+    list.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          ws.removeAllListeners('close');
+          ws.on('error', () => {});
+          ws.once('close', () => resolve());
+          ws.terminate();
+        }),
+    ),
+  );
+  open = 0;
+  return list.length;
+}
+
+process.on('message', (cmd: WorkerCommand) => {
+  const run = async (): Promise<WorkerReply> => {
+    switch (cmd.type) {
+      case 'prepare':
+        await prepare(cmd.server, cmd.from, cmd.to);
+        return { type: 'prepared' };
+      case 'connect':
+        return connect(cmd);
+      case 'begin':
+        begin(cmd.seqStart, cmd.count, cmd.skipEvery);
+        return { type: 'begun' };
+      case 'report':
+        return report(cmd.full);
+      case 'close':
+        return { type: 'closed', closed: await closeAll() };
+      case 'exit':
+        await closeAll();
+        process.exit(0);
+    }
+  };
+  run().then(send, (e: unknown) => send({ type: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) }));
+});
+// The orchestrator went away: leave nothing behind.
+process.on('disconnect', () => process.exit(0));

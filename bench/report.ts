@@ -1,0 +1,591 @@
+/**
+ * Rendering of the results: the tables (markdown, also printed), the target check, SVG charts written
+ * by hand, and BENCHMARKS.md.
+ */
+import type { ConnectRow, MemoryRow, ScenarioResults, StepResult, SweepResult, Variant } from './scenarios.js';
+import { VARIANT_LABEL } from './scenarios.js';
+
+export interface RunMeta {
+  date: string;
+  command: string;
+  quick: boolean;
+  node: string;
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  platform: string;
+  openFileLimit: number;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+  durationSeconds: number;
+  payloadBytes: number;
+  workers: number;
+}
+
+export interface Results extends ScenarioResults {
+  meta: RunMeta;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Formatting.
+
+function num(n: number | undefined, digits = 0): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function msf(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  return n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0);
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
+  return `${(a / b).toFixed(2)}×`;
+}
+
+function rate(r: number): string {
+  return r >= 100 ? num(r) : r >= 10 ? num(r, 1) : num(r, 2);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** Server CPU time per delivered message (µs): the cost independent of who saturated first. */
+function cpuPerMsg(s: StepResult | null | undefined): number {
+  if (!s || s.deliveredPerSec <= 0) return Number.NaN;
+  return ((s.serverCpu / 100) * 1e6) / s.deliveredPerSec;
+}
+
+function rowOf(rows: SweepResult[], v: Variant, clients: number): SweepResult | undefined {
+  return rows.find((r) => r.variant === v && r.clients === clients);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tables.
+
+function sweepTable(rows: SweepResult[], first: string): string {
+  const head = [
+    first,
+    'Server',
+    'Max rate (pub/s)',
+    'Delivered msg/s',
+    'p50 / p95 / p99 at max (ms)',
+    'p50 / p95 / p99 at ½ max (ms)',
+    'Server CPU',
+    'CPU µs / msg',
+    '× raw ws',
+    '× Socket.IO',
+  ];
+  const out: string[][] = [];
+  for (const r of rows) {
+    const raw = rowOf(rows, 'raw', r.clients)?.best?.deliveredPerSec;
+    const sio = rowOf(rows, 'sio', r.clients)?.best?.deliveredPerSec;
+    const b = r.best;
+    const h = r.half;
+    out.push([
+      num(r.clients),
+      VARIANT_LABEL[r.variant],
+      b ? rate(b.rate) : 'none sustained',
+      b ? num(b.deliveredPerSec) : '—',
+      b ? `${msf(b.p50)} / ${msf(b.p95)} / ${msf(b.p99)}` : '—',
+      h ? `${msf(h.p50)} / ${msf(h.p95)} / ${msf(h.p99)}` : '—',
+      b ? `${num(b.serverCpu)}%` : '—',
+      msf(cpuPerMsg(b)),
+      ratio(b?.deliveredPerSec, raw),
+      ratio(b?.deliveredPerSec, sio),
+    ]);
+  }
+  return table(head, out);
+}
+
+function memoryTable(rows: MemoryRow[]): string {
+  const head = ['Connections', 'Server', 'RSS / conn (KB)', 'Heap / conn (KB)', 'RSS total (MB)', 'Heap total (MB)', '× raw ws (RSS)', '× Socket.IO (RSS)'];
+  const out = rows.map((r) => {
+    const raw = rows.find((x) => x.variant === 'raw' && x.target === r.target)?.rssPerConn;
+    const sio = rows.find((x) => x.variant === 'sio' && x.target === r.target)?.rssPerConn;
+    return [
+      r.connections === r.target ? num(r.target) : `${num(r.connections)} (of ${num(r.target)})`,
+      VARIANT_LABEL[r.variant],
+      num(r.rssPerConn / 1024, 2),
+      num(r.heapPerConn / 1024, 2),
+      num(r.rssBytes / 2 ** 20, 1),
+      num(r.heapBytes / 2 ** 20, 1),
+      ratio(r.rssPerConn, raw),
+      ratio(r.rssPerConn, sio),
+    ];
+  });
+  return table(head, out);
+}
+
+function connectTable(rows: ConnectRow[]): string {
+  const head = [
+    'Server',
+    'Clients',
+    'Subscribed',
+    'Seconds',
+    'Connections / s',
+    'Setup p50 / p99 (ms)',
+    'Server CPU',
+    'Server CPU µs / conn',
+    'Load-gen CPU',
+    '× raw ws',
+    '× Socket.IO',
+  ];
+  const raw = rows.find((r) => r.variant === 'raw')?.perSec;
+  const sio = rows.find((r) => r.variant === 'sio')?.perSec;
+  const out = rows.map((r) => [
+    VARIANT_LABEL[r.variant],
+    num(r.clients),
+    num(r.connected) + (r.failed > 0 ? ` (${num(r.failed)} failed)` : ''),
+    num(r.seconds, 2),
+    num(r.perSec),
+    `${msf(r.setupP50)} / ${msf(r.setupP99)}`,
+    `${num(r.serverCpu)}%`,
+    num(r.serverCpuPerConnUs),
+    `${num(r.loadgenCpu)}%`,
+    ratio(r.perSec, raw),
+    ratio(r.perSec, sio),
+  ]);
+  return table(head, out);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Targets.
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+/** The subscriber count the S1 targets are judged at: 5k, or the nearest measured below it. */
+export function referenceSubscribers(rows: SweepResult[]): number | undefined {
+  const counts = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
+  if (counts.length === 0) return undefined;
+  return counts.filter((c) => c <= 5000).pop() ?? counts[0];
+}
+
+export function checkTargets(res: ScenarioResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  if (res.s1 !== undefined) {
+    const n = referenceSubscribers(res.s1);
+    if (n !== undefined) {
+      const g = rowOf(res.s1, 'gyre', n);
+      const raw = rowOf(res.s1, 'raw', n);
+      const sio = rowOf(res.s1, 'sio', n);
+      const gd = g?.best?.deliveredPerSec;
+      const check = (label: string, other: SweepResult | undefined, min: number) => {
+        const od = other?.best?.deliveredPerSec;
+        if (gd === undefined || od === undefined) {
+          out.push({ target: label, measured: 'not measured', pass: null });
+          return;
+        }
+        out.push({ target: label, measured: `${num(gd)} vs ${num(od)} msg/s = ${(gd / od).toFixed(2)}×`, pass: gd / od >= min });
+      };
+      check(`S1 at ${num(n)} subscribers: Gyre ≥ 0.9 × raw ws delivered msg/s`, raw, 0.9);
+      check(`S1 at ${num(n)} subscribers: Gyre ≥ 1.5 × Socket.IO delivered msg/s`, sio, 1.5);
+      for (const v of ['gyre', 'gyre-http'] as const) {
+        const s = rowOf(res.s1, v, n);
+        if (s?.half) {
+          out.push({
+            target: `S1 at ${num(n)} subscribers: ${VARIANT_LABEL[v]} p99 ≤ 20 ms at half its max sustained rate`,
+            measured: `p99 ${msf(s.half.p99)} ms at ${rate(s.half.rate)} pub/s`,
+            pass: s.half.p99 <= 20,
+          });
+        } else if (v === 'gyre') {
+          out.push({ target: `S1: Gyre p99 ≤ 20 ms at half its max sustained rate`, measured: 'not measured', pass: null });
+        }
+      }
+    }
+  }
+  if (res.s3 !== undefined) {
+    const g = res.s3.filter((r) => r.variant === 'gyre').sort((a, b) => b.connections - a.connections)[0];
+    if (g) {
+      const capped = g.connections < 50_000;
+      out.push({
+        target: 'S3: ≤ 8 KB RSS per idle connection at 50k connections',
+        measured: `${num(g.rssPerConn / 1024, 2)} KB at ${num(g.connections)} connections${capped ? ' (50k not reachable here: open-file limit)' : ''}`,
+        pass: g.rssPerConn / 1024 <= 8,
+      });
+    }
+  }
+  if (res.s4 !== undefined) {
+    const g = res.s4.find((r) => r.variant === 'gyre');
+    const sio = res.s4.find((r) => r.variant === 'sio');
+    if (g && sio) {
+      out.push({
+        target: 'S4: Gyre ≥ 1.5 × Socket.IO connect rate',
+        measured: `${num(g.perSec)} vs ${num(sio.perSec)} conn/s = ${(g.perSec / sio.perSec).toFixed(2)}×`,
+        pass: g.perSec / sio.perSec >= 1.5,
+      });
+    }
+  }
+  return out;
+}
+
+function targetsTable(checks: TargetCheck[]): string {
+  return table(
+    ['Target', 'Measured', 'Met'],
+    checks.map((c) => [c.target, c.measured, c.pass === null ? '—' : c.pass ? 'yes' : '**no**']),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SVG charts.
+
+const COLORS: Readonly<Record<Variant, string>> = {
+  gyre: '#2563eb',
+  'gyre-http': '#0ea5e9',
+  raw: '#6b7280',
+  sio: '#f59e0b',
+};
+const PCT_COLORS = ['#10b981', '#f59e0b', '#dc2626'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function niceMax(v: number): { max: number; step: number } {
+  if (!(v > 0)) return { max: 1, step: 0.2 };
+  const raw = v / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  const step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
+  return { max: Math.ceil(v / step) * step, step };
+}
+
+function shortNum(v: number): string {
+  if (v >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
+  if (v >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
+  return v === 0 ? '0' : `${+v.toPrecision(3)}`;
+}
+
+interface Frame {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function axes(f: Frame, yMax: number, step: number, yLabel: string, title: string): string[] {
+  const out: string[] = [];
+  out.push(`<text x="${f.x}" y="${f.y - 14}" font-size="15" font-weight="600">${esc(title)}</text>`);
+  for (let v = 0; v <= yMax + step / 2; v += step) {
+    const y = f.y + f.h - (v / yMax) * f.h;
+    out.push(`<line x1="${f.x}" x2="${f.x + f.w}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#e5e7eb"/>`);
+    out.push(`<text x="${f.x - 6}" y="${(y + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#374151">${shortNum(v)}</text>`);
+  }
+  out.push(`<line x1="${f.x}" x2="${f.x}" y1="${f.y}" y2="${f.y + f.h}" stroke="#9ca3af"/>`);
+  out.push(`<line x1="${f.x}" x2="${f.x + f.w}" y1="${f.y + f.h}" y2="${f.y + f.h}" stroke="#9ca3af"/>`);
+  out.push(
+    `<text transform="translate(${f.x - 48} ${f.y + f.h / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#374151">${esc(yLabel)}</text>`,
+  );
+  return out;
+}
+
+function svgDoc(width: number, height: number, body: string[]): string {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+function legend(x: number, y: number, items: Array<{ label: string; color: string; dashed?: boolean }>): string[] {
+  const out: string[] = [];
+  let cx = x;
+  for (const it of items) {
+    out.push(
+      `<line x1="${cx}" x2="${cx + 22}" y1="${y}" y2="${y}" stroke="${it.color}" stroke-width="3"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+    );
+    out.push(`<text x="${cx + 28}" y="${y + 4}" font-size="12">${esc(it.label)}</text>`);
+    cx += 40 + it.label.length * 7;
+  }
+  return out;
+}
+
+/** Delivered msgs/s at the max sustained rate vs subscribers, one line per server. */
+export function throughputChart(rows: SweepResult[], title: string, xLabel: string): string {
+  const W = 760;
+  const H = 420;
+  const f: Frame = { x: 80, y: 50, w: W - 110, h: H - 130 };
+  const xs = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
+  const variants = [...new Set(rows.map((r) => r.variant))];
+  const yMaxRaw = Math.max(0, ...rows.map((r) => r.best?.deliveredPerSec ?? 0));
+  const { max: yMax, step } = niceMax(yMaxRaw * 1.05);
+  const body = axes(f, yMax, step, 'delivered messages / s', title);
+  const px = (i: number) => (xs.length === 1 ? f.x + f.w / 2 : f.x + 40 + (i * (f.w - 80)) / (xs.length - 1));
+  const py = (v: number) => f.y + f.h - (v / yMax) * f.h;
+  xs.forEach((x, i) => {
+    body.push(`<text x="${px(i).toFixed(1)}" y="${f.y + f.h + 18}" font-size="12" text-anchor="middle">${num(x)}</text>`);
+  });
+  body.push(`<text x="${f.x + f.w / 2}" y="${f.y + f.h + 38}" font-size="12" text-anchor="middle" fill="#374151">${esc(xLabel)}</text>`);
+  for (const v of variants) {
+    const pts: Array<[number, number]> = [];
+    xs.forEach((x, i) => {
+      const d = rowOf(rows, v, x)?.best?.deliveredPerSec;
+      if (d !== undefined) pts.push([px(i), py(d)]);
+    });
+    const dashed = v === 'gyre-http' ? ' stroke-dasharray="6 4"' : '';
+    if (pts.length > 1) {
+      body.push(
+        `<polyline fill="none" stroke="${COLORS[v]}" stroke-width="2.5"${dashed} points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`,
+      );
+    }
+    for (const [a, b] of pts) body.push(`<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="4" fill="${COLORS[v]}"/>`);
+  }
+  body.push(...legend(f.x, H - 22, variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v], dashed: v === 'gyre-http' }))));
+  return svgDoc(W, H, body);
+}
+
+/** Grouped bars: one group per label, one bar per series. */
+export function barChart(
+  title: string,
+  yLabel: string,
+  groups: Array<{ label: string; values: Array<number | undefined> }>,
+  series: Array<{ label: string; color: string }>,
+): string {
+  const W = 760;
+  const H = 400;
+  const f: Frame = { x: 80, y: 50, w: W - 110, h: H - 120 };
+  const all = groups.flatMap((g) => g.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
+  const { max: yMax, step } = niceMax(Math.max(0, ...all) * 1.1);
+  const body = axes(f, yMax, step, yLabel, title);
+  const gw = f.w / Math.max(1, groups.length);
+  const bw = Math.min(40, (gw * 0.75) / Math.max(1, series.length));
+  groups.forEach((g, gi) => {
+    const gx = f.x + gi * gw + (gw - bw * series.length) / 2;
+    g.values.forEach((v, si) => {
+      if (v === undefined || !Number.isFinite(v)) return;
+      const h = (v / yMax) * f.h;
+      const x = gx + si * bw;
+      const y = f.y + f.h - h;
+      body.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 3).toFixed(1)}" height="${h.toFixed(1)}" fill="${series[si]!.color}"/>`);
+      body.push(`<text x="${(x + (bw - 3) / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" font-size="10" text-anchor="middle">${shortNum(v)}</text>`);
+    });
+    body.push(`<text x="${(f.x + gi * gw + gw / 2).toFixed(1)}" y="${f.y + f.h + 18}" font-size="12" text-anchor="middle">${esc(g.label)}</text>`);
+  });
+  body.push(...legend(f.x, H - 22, series));
+  return svgDoc(W, H, body);
+}
+
+/** Latency percentiles per server in S1 at the reference subscriber count. */
+export function latencyChart(rows: SweepResult[], n: number, which: 'half' | 'best'): string {
+  const variants = [...new Set(rows.filter((r) => r.clients === n).map((r) => r.variant))];
+  const groups = variants.map((v) => {
+    const s = rowOf(rows, v, n)?.[which];
+    return {
+      label: `${VARIANT_LABEL[v]}${s ? ` (${rate(s.rate)}/s)` : ''}`,
+      values: s ? [s.p50, s.p95, s.p99] : [undefined, undefined, undefined],
+    };
+  });
+  const what = which === 'half' ? 'at ½ of each max sustained rate' : 'at the max sustained rate';
+  return barChart(
+    `S1 latency, ${num(n)} subscribers, ${what}`,
+    'latency (ms)',
+    groups,
+    ['p50', 'p95', 'p99'].map((label, i) => ({ label, color: PCT_COLORS[i]! })),
+  );
+}
+
+export interface Chart {
+  file: string;
+  title: string;
+  svg: string;
+}
+
+export function charts(res: Results, prefix = ''): Chart[] {
+  const out: Chart[] = [];
+  if (res.s1 && res.s1.length > 0) {
+    out.push({
+      file: `${prefix}s1-throughput.svg`,
+      title: 'S1: delivered messages/s at the max sustained rate vs subscribers',
+      svg: throughputChart(res.s1, 'S1 fan-out: delivered messages/s at the max sustained rate', 'subscribers of one channel'),
+    });
+    const n = referenceSubscribers(res.s1);
+    if (n !== undefined) {
+      out.push({ file: `${prefix}s1-latency-half.svg`, title: `S1: latency percentiles at half the max sustained rate (${num(n)} subscribers)`, svg: latencyChart(res.s1, n, 'half') });
+      out.push({ file: `${prefix}s1-latency-max.svg`, title: `S1: latency percentiles at the max sustained rate (${num(n)} subscribers)`, svg: latencyChart(res.s1, n, 'best') });
+    }
+  }
+  if (res.s3 && res.s3.length > 0) {
+    const targets = [...new Set(res.s3.map((r) => r.target))].sort((a, b) => a - b);
+    const variants = [...new Set(res.s3.map((r) => r.variant))];
+    out.push({
+      file: `${prefix}s3-memory.svg`,
+      title: 'S3: RSS per idle connection',
+      svg: barChart(
+        'S3 idle memory: RSS per connection after forced GC (KB)',
+        'KB per connection',
+        targets.map((t) => {
+          const conns = res.s3!.filter((r) => r.target === t).map((r) => r.connections);
+          return {
+            label: `${num(Math.max(...conns))} connections`,
+            values: variants.map((v) => {
+              const r = res.s3!.find((x) => x.variant === v && x.target === t);
+              return r ? r.rssPerConn / 1024 : undefined;
+            }),
+          };
+        }),
+        variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v] })),
+      ),
+    });
+  }
+  if (res.s4 && res.s4.length > 0) {
+    out.push({
+      file: `${prefix}s4-connect.svg`,
+      title: 'S4: connections per second to "subscribed"',
+      svg: barChart(
+        `S4 connect rate: 0 → ${num(res.s4[0]!.clients)} clients subscribed (connections / s)`,
+        'connections / s',
+        res.s4.map((r) => ({ label: VARIANT_LABEL[r.variant], values: [r.perSec] })),
+        [{ label: 'connections / s', color: COLORS.gyre }],
+      ),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Text output.
+
+export function scenarioTables(res: ScenarioResults): Array<{ title: string; table: string }> {
+  const out: Array<{ title: string; table: string }> = [];
+  if (res.s1) out.push({ title: 'S1 fan-out (one channel)', table: sweepTable(res.s1, 'Subscribers') });
+  if (res.s2) out.push({ title: 'S2 many channels (own channel + one shared)', table: sweepTable(res.s2, 'Clients') });
+  if (res.s3) out.push({ title: 'S3 idle memory (after forced GC)', table: memoryTable(res.s3) });
+  if (res.s4) out.push({ title: 'S4 connect rate (to "subscribed")', table: connectTable(res.s4) });
+  return out;
+}
+
+export function consoleReport(res: Results): string {
+  const parts: string[] = [];
+  for (const t of scenarioTables(res)) parts.push(`\n${t.title}\n\n${t.table}\n`);
+  const checks = checkTargets(res);
+  if (checks.length > 0) parts.push(`\nTargets\n\n${targetsTable(checks)}\n`);
+  for (const n of res.notes) parts.push(`note: ${n}`);
+  return parts.join('\n');
+}
+
+export function markdown(res: Results, chartFiles: Chart[], chartDir: string): string {
+  const m = res.meta;
+  const img = (file: string) => {
+    const c = chartFiles.find((x) => x.file.endsWith(file));
+    return c ? `\n![${c.title}](${chartDir}/${c.file})\n` : '';
+  };
+  const tables = scenarioTables(res);
+  const t = (prefix: string) => tables.find((x) => x.title.startsWith(prefix))?.table ?? '_not run_';
+  const s1n = res.s1 ? referenceSubscribers(res.s1) : undefined;
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Written by the harness (\`bench/run.ts\`) from the run of ${m.date}; run it again to refresh this page`,
+    '(raw results: `bench/results/latest.json`). Every scenario runs Gyre and its peers one after another',
+    'on the same machine, in the same run, with the same load generator.',
+    '',
+    '## How to run',
+    '',
+    '```sh',
+    'npm run bench                         # all four scenarios (< 15 min on 2 cores), rewrites this page',
+    'npm run bench -- --quick              # everything shrunk, < 2 min (results in bench/results/quick.json)',
+    'npm run bench -- --scenario S1,S3     # some scenarios only (bench/results/partial.json)',
+    'npm run bench -- --profile            # also write a CPU profile of the Gyre server during S1',
+    '```',
+    '',
+    `This run: \`${m.command}\`.`,
+    '',
+    'Open files: each connection is a file descriptor in the server and in a load generator. The harness',
+    'checks the hard limit (`ulimit -Hn`; Node raises its soft limit to it) and, when it is below what a',
+    'scenario needs and can be raised, re-runs itself through `bash -c "ulimit -n N && exec …"`. Where it',
+    'cannot (no CAP_SYS_RESOURCE), it caps the connection counts and says so. To lift it: run as root',
+    '`ulimit -n 200000` (or `prlimit --nofile=200000:200000 --pid $$`) in the shell, or set `nofile` in',
+    '`/etc/security/limits.conf`, then `npm run bench`.',
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB.toFixed(0)} GiB; ${m.platform}`,
+    `- Node ${m.node}; open-file limit ${num(m.openFileLimit)} per process`,
+    `- Load average (all processes on the machine) at start ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}`,
+    `- Run time ${num(m.durationSeconds / 60, 1)} min; ${m.workers} load-generator processes; payload ${m.payloadBytes} bytes of JSON`,
+    '',
+    '## Targets',
+    '',
+    targetsTable(checkTargets(res)),
+    '',
+    '## S1 fan-out',
+    '',
+    'One channel, N subscribers, publications of a 100-byte JSON object at increasing rates: the rate',
+    'doubles until a step fails, then is bisected to within 20%. A step of 2 s is *sustained* when ≥ 99.5%',
+    'of the expected deliveries (publications × subscribers) arrive, no client is disconnected, the',
+    'publisher keeps ≥ 95% of the rate, and the median latency of the last quarter of the publications',
+    'is at most max(2 × that of the first quarter, +10 ms) — i.e. no backlog builds up. Reported: the',
+    'highest sustained rate, messages delivered per second, latency percentiles there and at half that',
+    'rate, the server process CPU (% of one core) and its CPU time per delivered message. Gyre publishes',
+    'in-process (`node.publish`) and, as a second row, through its HTTP API (`POST /api/publish`, from the',
+    'orchestrator process); the peers publish in-process.',
+    '',
+    t('S1'),
+    img('s1-throughput.svg'),
+    s1n !== undefined ? img('s1-latency-half.svg') : '',
+    s1n !== undefined ? img('s1-latency-max.svg') : '',
+    '## S2 many channels',
+    '',
+    'N clients, each subscribed to its own channel and to one shared channel. Publications go round-robin',
+    'over the personal channels; one in every N goes to the shared channel (so about half of the deliveries',
+    'come from personal channels and half from the shared one). Same step rules as S1; the rate is in',
+    'publications per second.',
+    '',
+    t('S2'),
+    '',
+    '## S3 idle memory',
+    '',
+    'Idle connections (Gyre: connected with a token and subscribed to one channel; Socket.IO: connected',
+    'and joined to a room; raw ws: open and in a channel set), measured in the server process after',
+    '`global.gc()` (`--expose-gc`): (RSS − RSS before any connection) / connections, same for the V8 heap.',
+    '',
+    t('S3'),
+    img('s3-memory.svg'),
+    '## S4 connect rate',
+    '',
+    'From 0 to N clients, each to "subscribed": Gyre = WebSocket handshake + connect with an HS256 JWT +',
+    'one subscribe; Socket.IO = WebSocket handshake + Socket.IO connect + joining a room with an',
+    'acknowledged event; raw ws = handshake + one join message answered. Tokens are signed before the',
+    'clock starts; the load generators keep a fixed number of handshakes in flight.',
+    '',
+    t('S4'),
+    img('s4-connect.svg'),
+    '## Method and caveats',
+    '',
+    '- Servers run as separate processes (`bench/servers/*.ts`), each with a control API on its own port',
+    '  (publish N messages at a rate in-process, CPU usage, memory after GC). Load generators',
+    '  (`bench/loadgen.ts`) are separate processes holding many raw `ws` clients each (no compression),',
+    '  speaking the Centrifugo JSON protocol, Engine.IO v4 / Socket.IO v5 or plain JSON; they answer',
+    '  application pings. Source addresses rotate over 127.0.x.y so that connections never run out of',
+    '  ephemeral ports. Once subscribed, a client counts frames with a minimal parser of its own (the',
+    '  `ws` receiver costs about as much per message as the servers being measured).',
+    '- Latency: the payload carries the time its publication was *due* by the schedule (µs on the host\'s',
+    '  monotonic clock, shared by all processes), so a publisher falling behind shows as latency;',
+    '  histograms are log-linear with ≤ 1.6% bucket error; percentiles are over every delivered message.',
+    '- Everything runs on one machine: the load generators need about as much CPU per message as the',
+    '  server, so on 2 cores the *sum* saturates the machine. The server\'s CPU µs per delivered message is',
+    '  the comparison that does not depend on who ran out of CPU first.',
+    '- The raw ws "ceiling" writes every publication to every socket at once; Gyre coalesces the frames',
+    '  queued for a connection within one event-loop turn into one write, so under load it makes fewer',
+    '  write(2) calls than the ceiling and can deliver more.',
+    '- The machine is shared with other work: the "others" CPU of each step (from /proc/stat) is in',
+    '  `bench/results/latest.json`; a failed step is repeated once when others used > 30% of a core.',
+    '',
+  ];
+  if (res.notes.length > 0) {
+    lines.push('## Notes from this run', '');
+    for (const n of res.notes) lines.push(`- ${n}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

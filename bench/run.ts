@@ -1,0 +1,121 @@
+/**
+ * The benchmark command line:
+ *   node --expose-gc --import tsx bench/run.ts [--quick] [--scenario S1,S2,S3,S4] [--servers gyre,raw,sio]
+ *                                              [--profile] [--no-http] [--no-markdown]
+ * A full run of all scenarios writes bench/results/latest.json, the charts and BENCHMARKS.md; `--quick`
+ * writes bench/results/quick.json (+ quick-*.svg); a run of some scenarios writes partial.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ServerKind } from './common.js';
+import { ALL_SCENARIOS, ALL_SERVERS, consoleReport, defaultOptions, runBench, writeResults } from './bench.js';
+import { BENCH_DIR, REPO_DIR } from './harness.js';
+import type { ScenarioName } from './scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
+    servers: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-http': { type: 'boolean', default: false },
+    'no-markdown': { type: 'boolean', default: false },
+    subscribers: { type: 'string' },
+    rates: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-markdown] [--subscribers 1000,5000] [--rates 10,20]\n',
+  );
+  process.exit(0);
+}
+
+const log = (line: string) => process.stdout.write(line + '\n');
+
+function list<T extends string>(raw: string | undefined, allowed: readonly T[], what: string): T[] {
+  if (raw === undefined) return [...allowed];
+  const out = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const s of out) if (!allowed.includes(s as T)) throw new Error(`unknown ${what} "${s}" (expected ${allowed.join(', ')})`);
+  return out as T[];
+}
+
+const scenarios = list<ScenarioName>(values.scenario?.toUpperCase(), ALL_SCENARIOS, 'scenario');
+const servers = list<ServerKind>(values.servers, ALL_SERVERS, 'server');
+
+// ---------------------------------------------------------------------------------------------------
+// Open files: every connection is a descriptor in the server and in a load generator. Node raises its
+// soft limit to the hard one by itself, so the hard limit is what counts.
+
+function hardLimit(): number {
+  const r = spawnSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const v = r.stdout.trim();
+  return v === 'unlimited' ? 1 << 20 : Number(v) || 1024;
+}
+
+const probe = defaultOptions(values.quick, 1 << 20, log);
+const needed = Math.max(...probe.s3.counts, ...probe.s1.subscribers, probe.s2.clients, probe.s4.clients) + 1024;
+let limit = hardLimit();
+if (limit < needed && process.env['GYRE_BENCH_NOFILE'] === undefined) {
+  const can = spawnSync('bash', ['-c', `ulimit -n ${needed}`]).status === 0;
+  if (can) {
+    log(`raising the open-file limit ${limit} → ${needed} (re-running through bash)`);
+    const r = spawnSync(
+      'bash',
+      ['-c', `ulimit -n ${needed} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      { stdio: 'inherit', env: { ...process.env, GYRE_BENCH_NOFILE: String(needed) } },
+    );
+    process.exit(r.status ?? 1);
+  }
+  log(
+    `open-file limit is ${limit} and cannot be raised here (needs root with CAP_SYS_RESOURCE): connection counts above ` +
+      `${limit - 512} per process are capped. To measure 50k connections: \`ulimit -n 200000\` (as root) ` +
+      `or \`prlimit --nofile=200000:200000 --pid $$\`, then npm run bench.`,
+  );
+}
+limit = hardLimit();
+
+// ---------------------------------------------------------------------------------------------------
+
+const opts = defaultOptions(values.quick, limit, log);
+opts.scenarios = scenarios;
+opts.servers = servers;
+if (values['no-http']) opts.s1.http = false;
+if (values.subscribers !== undefined) opts.s1.subscribers = values.subscribers.split(',').map(Number);
+if (values.rates !== undefined) opts.s1.fixedRates = values.rates.split(',').map(Number);
+const resultsDir = join(BENCH_DIR, 'results');
+if (values.profile) {
+  opts.profileDir = join(resultsDir, 'profiles');
+  rmSync(opts.profileDir, { recursive: true, force: true });
+  mkdirSync(opts.profileDir, { recursive: true });
+}
+
+const full =
+  !values.quick && scenarios.length === ALL_SCENARIOS.length && servers.length === ALL_SERVERS.length && values.subscribers === undefined && values.rates === undefined;
+const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+log(`Gyre benchmarks (${values.quick ? 'quick' : 'full'}): ${scenarios.join(', ')} on ${servers.join(', ')}; open-file limit ${limit}`);
+
+let stopping = false;
+process.on('SIGINT', () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  log('interrupted: stopping (children exit with this process)');
+  process.exit(130);
+});
+
+const res = await runBench(opts, command);
+const written = writeResults(res, {
+  dir: resultsDir,
+  name: values.quick ? 'quick' : full ? 'latest' : 'partial',
+  chartPrefix: values.quick ? 'quick-' : full ? '' : 'partial-',
+  ...(full && !values['no-markdown'] && { markdownFile: join(REPO_DIR, 'BENCHMARKS.md') }),
+});
+log(consoleReport(res));
+log(`\nfinished in ${(res.meta.durationSeconds / 60).toFixed(1)} min; wrote:\n${written.map((p) => `  ${p}`).join('\n')}`);
+if (opts.profileDir !== undefined) {
+  log(`CPU profiles of the Gyre server: ${opts.profileDir}/<scenario>/ (summary: node --import tsx bench/profile-summary.ts FILES)`);
+}

@@ -1,0 +1,158 @@
+/**
+ * The gRPC server API's messages ↔ the command executor's JSON parameters and results (the HTTP
+ * API's form). The only difference between the two forms is the payloads: `bytes` of JSON text in
+ * protobuf (`data`, `info`, `conn_info`, `chan_info`, `params`), JSON values in the executor's form.
+ * Shared by the gRPC API server (proto → params, result → proto) and the gRPC API client.
+ */
+import { Errors, ProtocolException } from '../../protocol/codes.js';
+
+export type Message = Record<string, unknown>;
+
+/** Server API methods: gRPC method name → executor (HTTP API) method name. */
+export const API_METHODS = {
+  Batch: 'batch',
+  Publish: 'publish',
+  Broadcast: 'broadcast',
+  Subscribe: 'subscribe',
+  Unsubscribe: 'unsubscribe',
+  Disconnect: 'disconnect',
+  Presence: 'presence',
+  PresenceStats: 'presence_stats',
+  History: 'history',
+  HistoryRemove: 'history_remove',
+  Info: 'info',
+  RPC: 'rpc',
+  Refresh: 'refresh',
+  Channels: 'channels',
+} as const;
+
+export type GrpcMethod = keyof typeof API_METHODS;
+export type ApiMethod = (typeof API_METHODS)[GrpcMethod];
+
+/** Executor methods that may appear in a batch command (the `Command` fields). */
+export const BATCH_METHODS: readonly ApiMethod[] = Object.values(API_METHODS).filter((m) => m !== 'batch');
+
+/** Bytes of JSON text → the JSON value (empty bytes: absent); bytes that are not JSON are a bad request. */
+export function fromBytes(v: unknown): unknown {
+  if (!(v instanceof Uint8Array) || v.byteLength === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8')) as unknown;
+  } catch {
+    throw new ProtocolException(Errors.badRequest);
+  }
+}
+
+/** A JSON value → bytes of JSON text (undefined stays absent). */
+export function toBytes(v: unknown): Buffer | undefined {
+  return v === undefined || v === null ? undefined : Buffer.from(JSON.stringify(v));
+}
+
+/** A copy of `m` with `keys` mapped through `fn`, dropping what becomes undefined. */
+function mapKeys(m: Message, keys: readonly string[], fn: (v: unknown) => unknown): Message {
+  const out: Message = { ...m };
+  for (const k of keys) {
+    if (!(k in out)) continue;
+    const v = fn(out[k]);
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+const REQUEST_PAYLOADS: Readonly<Record<ApiMethod, readonly string[]>> = {
+  batch: [],
+  publish: ['data'],
+  broadcast: ['data'],
+  subscribe: ['data', 'info'],
+  unsubscribe: [],
+  disconnect: [],
+  presence: [],
+  presence_stats: [],
+  history: [],
+  history_remove: [],
+  info: [],
+  rpc: ['params'],
+  refresh: ['info'],
+  channels: [],
+};
+
+/** A request message (protobuf form) → executor params (JSON form). */
+export function requestToParams(method: ApiMethod, req: Message): Message {
+  if (method === 'batch') {
+    const commands = Array.isArray(req['commands']) ? (req['commands'] as Message[]) : [];
+    return {
+      ...(req['parallel'] === true && { parallel: true }),
+      commands: commands.map((c) => {
+        const m = BATCH_METHODS.find((k) => c[k] !== undefined && c[k] !== null);
+        return m === undefined ? {} : { [m]: requestToParams(m, c[m] as Message) };
+      }),
+    };
+  }
+  return mapKeys(req, REQUEST_PAYLOADS[method], fromBytes);
+}
+
+/** Executor params (JSON form) → a request message (protobuf form): the client's direction. */
+export function paramsToRequest(method: ApiMethod, params: Message): Message {
+  if (method === 'batch') {
+    const commands = Array.isArray(params['commands']) ? (params['commands'] as Message[]) : [];
+    return {
+      parallel: params['parallel'] === true,
+      commands: commands.map((c) => {
+        const m = BATCH_METHODS.find((k) => c[k] !== undefined);
+        return m === undefined ? {} : { [m]: paramsToRequest(m, c[m] as Message) };
+      }),
+    };
+  }
+  return mapKeys(params, REQUEST_PAYLOADS[method], toBytes);
+}
+
+/** Converts the payloads of a ClientInfo. */
+function clientInfo(info: unknown, fn: (v: unknown) => unknown): unknown {
+  if (typeof info !== 'object' || info === null) return info;
+  return mapKeys(info as Message, ['conn_info', 'chan_info'], fn);
+}
+
+/** Converts the payloads of a result, either way (`fn`: toBytes for the server, fromBytes for the client). */
+function convertResult(method: ApiMethod, r: Message, fn: (v: unknown) => unknown): Message {
+  switch (method) {
+    case 'presence': {
+      const presence: Message = {};
+      for (const [id, info] of Object.entries((r['presence'] ?? {}) as Message)) presence[id] = clientInfo(info, fn);
+      return { presence };
+    }
+    case 'history': {
+      const pubs = Array.isArray(r['publications']) ? (r['publications'] as Message[]) : [];
+      return {
+        ...r,
+        publications: pubs.map((p) => {
+          const out = mapKeys(p, ['data'], fn);
+          if (out['info'] !== undefined) out['info'] = clientInfo(out['info'], fn);
+          return out;
+        }),
+      };
+    }
+    case 'rpc':
+      return mapKeys(r, ['data'], fn);
+    case 'batch': {
+      const replies = Array.isArray(r['replies']) ? (r['replies'] as Message[]) : [];
+      return {
+        replies: replies.map((reply) => {
+          const m = BATCH_METHODS.find((k) => reply[k] !== undefined && reply[k] !== null);
+          return m === undefined ? reply : { ...reply, [m]: convertResult(m, reply[m] as Message, fn) };
+        }),
+      };
+    }
+    default:
+      return r;
+  }
+}
+
+/** An executor result (JSON form) → a result message (protobuf form). */
+export function resultToProto(method: ApiMethod, r: Message): Message {
+  return convertResult(method, r, toBytes);
+}
+
+/** A result message (protobuf form) → JSON form: the client's direction. */
+export function protoToResult(method: ApiMethod, r: Message): Message {
+  return convertResult(method, r, fromBytes);
+}
