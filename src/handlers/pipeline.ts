@@ -5,7 +5,7 @@
  * answer is ignored with a warning.
  */
 import type { Logger } from 'pino';
-import { Errors } from '../protocol/codes.js';
+import { DisconnectException, Errors, ProtocolException } from '../protocol/codes.js';
 import { AnswerSlot, type Outcome } from './answer.js';
 import { REQUEST_TYPES, type AnyRequest, type RequestMap, type RequestType, type ResponseMap } from './requests.js';
 
@@ -124,8 +124,17 @@ export class Handlers {
       slot.set({ kind: 'error', error: Errors.internal });
     }, ms);
     call(0, request).catch((e: unknown) => {
-      log.error({ type, client: request.client, err: e }, 'handler threw: answering error 100');
-      if (!slot.settled) slot.set({ kind: 'error', error: Errors.internal });
+      // A thrown ProtocolException / DisconnectException is an answer like error() / disconnect().
+      if (!slot.settled && e instanceof ProtocolException) {
+        log.info({ type, client: request.client, code: e.error.code }, 'handler threw a protocol error');
+        slot.set({ kind: 'error', error: e.error });
+      } else if (!slot.settled && e instanceof DisconnectException) {
+        log.info({ type, client: request.client, code: e.disconnect.code }, 'handler threw a disconnect');
+        slot.set({ kind: 'disconnect', disconnect: e.disconnect });
+      } else {
+        log.error({ type, client: request.client, err: e }, 'handler threw: answering error 100');
+        if (!slot.settled) slot.set({ kind: 'error', error: Errors.internal });
+      }
     });
     try {
       return await slot.answered;

@@ -13,6 +13,9 @@ import {
   PublishResponse,
   RPCResponse,
   SubscribeResponse,
+  DisconnectException,
+  Errors,
+  ProtocolException,
   type AnyRequest,
   type Next,
   type RPCRequest,
@@ -253,6 +256,25 @@ describe('always an answer', () => {
     const err = line['err'] as { message: string; stack: string };
     assert.equal(err.message, 'boom in service');
     assert.match(err.stack, /brokenRpcService/);
+  });
+
+  test('a thrown ProtocolException or DisconnectException answers with its own code', async () => {
+    const { log } = captureLogger();
+    const h = Handlers.from({
+      services: {
+        rpc: () => {
+          throw new ProtocolException(Errors.permissionDenied);
+        },
+        publish: async () => {
+          throw new DisconnectException({ code: 4500, reason: 'go away' });
+        },
+      },
+    });
+    assert.deepEqual(await h.run<'rpc'>(requests.rpc(log), log), { kind: 'error', error: Errors.permissionDenied });
+    assert.deepEqual(await h.run<'publish'>(requests.publish(log), log), {
+      kind: 'disconnect',
+      disconnect: { code: 4500, reason: 'go away' },
+    });
   });
 
   test('an async service that rejects, and an interceptor that throws: error 100 too', async () => {
