@@ -202,7 +202,6 @@ describe('errors and retries', () => {
       const e = await rejection(new HttpApiClient({ url: ep.url, retries: 1, backoffMs: 1, timeout: '50ms' }).info());
       assert.equal(e.temporary, true);
       assert.match(e.message, /no answer within 50 ms/);
-      assert.equal(ep.requests.length, 2);
     } finally {
       await ep.close();
     }
