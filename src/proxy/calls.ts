@@ -124,8 +124,13 @@ export class ProxyCalls implements EventCalls {
     }
     if (res.disconnect !== undefined && res.disconnect !== null) {
       const d = res.disconnect;
+      const code = Number(d.code);
+      // A WebSocket close code of the application range; anything else cannot close a connection.
+      if (!Number.isInteger(code) || code < 3000 || code > 4999) {
+        throw this.failure(event, route, ctx, new codec.BadProxyResponse(`disconnect code ${String(d.code)} is not in 3000..4999`));
+      }
       throw new DisconnectException(
-        { code: Number(d.code) || 0, reason: typeof d.reason === 'string' ? d.reason : '' },
+        { code, reason: typeof d.reason === 'string' ? d.reason : '' },
         { msg: 'proxy answered with a disconnect', fields: { proxy: event } },
       );
     }

@@ -49,9 +49,6 @@ export class BadProxyResponse extends Error {
 
 // ---- payloads ----
 
-/** Payload keys with a base64 twin, in results and in requests. */
-const PAYLOADS_WITH_B64 = ['data', 'info'] as const;
-
 /** A JSON value as the `data` / `b64data` pair of a request. */
 export function payload(value: unknown, binary: boolean, key: 'data' = 'data'): JsonMessage {
   if (value === undefined) return {};
@@ -366,5 +363,3 @@ export function fromProto(msg: JsonMessage): JsonMessage {
   }
   return o;
 }
-
-export { PAYLOADS_WITH_B64 };

@@ -275,8 +275,11 @@ test('Centrifugo sections Gyre does not support yet are accepted, each with a wa
   const { config, warnings } = loadConfig({ file: path, env: {} });
   assert.ok(warnings.length > 0);
   for (const w of warnings) assert.match(w, /does not support yet; it is ignored$/);
-  assert.ok(warnings.some((w) => w.includes('"grpc_api"')));
-  assert.ok(warnings.some((w) => w.includes('"client.proxy"')));
+  assert.ok(warnings.some((w) => w.includes('"http_stream"')));
+  // Proxies and the gRPC API are typed sections now: no warning, values read.
+  assert.ok(!warnings.some((w) => /"(grpc_api|client\.proxy|channel\.proxy|rpc|proxies|proxy_connect_endpoint)"/.test(w)), warnings.join('\n'));
+  assert.equal(config.grpc_api.port, 10000);
+  assert.equal(config.proxies[0]?.name, 'auth');
   assert.ok(!warnings.some((w) => /unknown key/.test(w)), 'no key is reported as unknown');
   assert.equal(config.channel.without_namespace.subscribe_proxy_name, 'auth');
   assert.equal('admin' in config, false, 'untyped sections are not stored');

@@ -75,8 +75,9 @@ describe('fetch-style HTTP backend', () => {
   });
 });
 
-test('Node HTTP backend: a body too large is 413; binary encoding end to end through Gyre', async () => {
+test('Node HTTP backend: a body too large is 413; binary encoding and static headers end to end through Gyre', async () => {
   const bodies: unknown[] = [];
+  const statics: unknown[] = [];
   const listener = proxyRequestListener(demoHandlers(), { log, maxBodySize: 4096 });
   const server = createServer((req, res) => {
     // Record what Gyre sends, then let the backend answer.
@@ -84,7 +85,10 @@ test('Node HTTP backend: a body too large is 413; binary encoding end to end thr
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString();
-      if (text.length < 4096) bodies.push(JSON.parse(text));
+      if (text.length < 4096) {
+        bodies.push(JSON.parse(text));
+        statics.push(req.headers['x-static']);
+      }
       // Replay the recorded body into the backend's listener.
       const replay = Object.assign(Readable.from([Buffer.from(text)]), { method: req.method, url: req.url, headers: req.headers });
       listener(replay as never, res);
@@ -97,7 +101,7 @@ test('Node HTTP backend: a body too large is 413; binary encoding end to end thr
     assert.equal(big.status, 413);
 
     const gyre = await startGyre({
-      channel: { proxy: { publish: { endpoint: `${base}/publish`, binary_encoding: true } }, without_namespace: { publish_proxy_enabled: true } },
+      channel: { proxy: { publish: { endpoint: `${base}/publish`, binary_encoding: true, http: { static_headers: { 'X-Static': 'yes' } } } }, without_namespace: { publish_proxy_enabled: true } },
     });
     try {
       const raw = await gyre.raw();
@@ -112,6 +116,7 @@ test('Node HTTP backend: a body too large is 413; binary encoding end to end thr
       const sent = bodies[0] as Record<string, unknown>;
       assert.equal(sent['data'], undefined);
       assert.deepEqual(JSON.parse(Buffer.from(sent['b64data'] as string, 'base64').toString()), { n: 1 });
+      assert.deepEqual(statics, ['yes']);
     } finally {
       await gyre.close();
     }

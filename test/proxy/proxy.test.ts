@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConnectingContext, DisconnectedContext, PublicationContext } from 'centrifuge';
 import type { ConfigInput } from '../../src/config/tree.js';
+import { ConnectResponse, Handlers, RefreshResponse, SubRefreshResponse, SubscribeResponse } from '../../src/handlers/index.js';
 import { once, startGyre, until } from '../helpers/gyre.js';
 import { connectOutcome, refusedCode, rejection, startBackend, subscribeOutcome, withHeaders, type BackendKind, type TestBackend } from './helpers.js';
 
@@ -133,3 +134,40 @@ for (const { kind, layout } of CASES) {
     });
   });
 }
+
+test('refresh and sub_refresh proxies extend what connect and subscribe granted', async () => {
+  const seen: string[] = [];
+  const soon = () => Math.floor(Date.now() / 1000) + 1;
+  const later = () => Math.floor(Date.now() / 1000) + 3600;
+  const handlers = new Handlers()
+    .service('connect', (req) => req.respond(new ConnectResponse({ user: 'kim', expireAt: soon() })))
+    .service('refresh', (req) => {
+      seen.push(`refresh ${req.user}`);
+      req.respond(new RefreshResponse({ expireAt: later(), info: { refreshed: true } }));
+    })
+    .service('subscribe', (req) => req.respond(new SubscribeResponse({ expireAt: soon() })))
+    .service('sub_refresh', (req) => {
+      seen.push(`sub_refresh ${req.user} ${req.channel}`);
+      req.respond(new SubRefreshResponse({ expireAt: later() }));
+    });
+  const backend = await startBackend('grpc', handlers);
+  const endpoint = backend.endpoint('');
+  const gyre = await startGyre({
+    client: { proxy: { connect: { enabled: true, endpoint }, refresh: { enabled: true, endpoint } } },
+    channel: { proxy: { subscribe: { endpoint }, sub_refresh: { endpoint } }, namespaces: [{ name: 'live', subscribe_proxy_enabled: true, sub_refresh_proxy_enabled: true }] },
+  });
+  try {
+    const c = gyre.client();
+    assert.ok('connected' in (await connectOutcome(c)));
+    assert.ok('subscribed' in (await subscribeOutcome(c.newSubscription('live:score'))));
+    await until(() => seen.length === 2);
+    assert.deepEqual(seen.sort(), ['refresh kim', 'sub_refresh kim live:score']);
+    const client = gyre.server.node.clientsOf('kim')[0]!;
+    await until(() => client.expireAt > soon() + 60 && client.subscriptions.get('live:score')!.expireAt > soon() + 60);
+    assert.equal(client.connected, true);
+    c.disconnect();
+  } finally {
+    await gyre.close();
+    await backend.close();
+  }
+});

@@ -12,11 +12,10 @@ export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.ur
 /** Options of every load: field names as in the .proto (snake_case, as in JSON), 64-bit ints as numbers. */
 const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: false } as const;
 
-export type GrpcModule = typeof grpc;
 
 /** A loaded service: its client constructor and its definition (for a server). */
 export interface LoadedService {
-  grpc: GrpcModule;
+  grpc: typeof grpc;
   Client: grpc.ServiceClientConstructor;
   service: grpc.ServiceDefinition;
 }
