@@ -117,17 +117,29 @@ export class Hub {
   }
 
   /** Channels with local subscribers. */
-  channelNames(): IterableIterator<string> {
-    return this.channels.keys();
+  /** Client channels with local subscribers (internal channels, like the event protocol's, left out). */
+  *channelNames(): IterableIterator<string> {
+    for (const name of this.channels.keys()) if (!isInternalChannel(name)) yield name;
   }
 
+  /** Number of client channels with local subscribers. */
   get channelCount(): number {
-    return this.channels.size;
+    let n = 0;
+    for (const _ of this.channelNames()) n++;
+    return n;
   }
 
   get subscriptions(): number {
     return this.subscriptionCount;
   }
+}
+
+/**
+ * True for Gyre's internal channels: their names start with a non-ASCII character, which no client
+ * or API channel can (channel names are ASCII).
+ */
+export function isInternalChannel(name: string): boolean {
+  return name.length > 0 && name.charCodeAt(0) > 127;
 }
 
 /** A fossil patch frame from `prev` to `pub`, or null when a patch would not help or not be valid UTF-8. */

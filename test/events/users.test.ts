@@ -160,3 +160,24 @@ test('the internal channels cannot be reached through the Centrifugo endpoint or
   await gyre.events.broadcast('ECHOED', 'marker');
   assert.deepEqual(await s.next(), { event: 'ECHOED', data: 'marker' }); // nothing forged arrived
 });
+
+test('internal user channels stay out of the server API channel list and channel count', async () => {
+  const { id } = await login(777);
+  assert.ok(id !== '');
+  assert.equal(subscribers('777'), 1, 'the node holds the internal channel');
+  const post = async (method: string, body: unknown) =>
+    (await (
+      await fetch(`http://127.0.0.1:${gyre.port}/api/${method}`, {
+        method: 'POST',
+        headers: { 'X-API-Key': API_KEY },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { result: Record<string, unknown> };
+  const channels = (await post('channels', {})).result['channels'] as Record<string, unknown>;
+  assert.deepEqual(
+    Object.keys(channels).filter((c) => c.charCodeAt(0) > 127),
+    [],
+  );
+  const nodes = (await post('info', {})).result['nodes'] as Array<{ num_channels: number }>;
+  assert.equal(nodes[0]!.num_channels, Object.keys(channels).length);
+});
