@@ -44,11 +44,15 @@ export interface AttachOptions {
 export class GyreServer {
   readonly node: GyreNode;
   readonly api: CommandExecutor;
+  /** The engine in use, for logs: "memory", "redis", "broker nats, presence redis", "custom". */
+  readonly engine: string;
   readonly http: Server;
   private readonly httpApi: HttpApi;
   private readonly websocket: WebSocketAcceptor;
   private readonly eventsServer: EventsServer | undefined;
   private stopping: Promise<void> | undefined;
+  /** The internal endpoints' own server, when `http_server.internal_port` is set. */
+  private readonly internal: Server | undefined;
   /** The gRPC server API, once started (`grpc_api.enabled`). */
   private grpcApi: GrpcApiServer | undefined;
 
@@ -57,6 +61,7 @@ export class GyreServer {
     const log = opts.log ?? createLogger(config.log);
     // The configured engine, unless the caller brings its own broker.
     const engine = opts.broker === undefined ? createEngine(config, log) : undefined;
+    this.engine = engine?.description ?? 'custom';
     const presence = opts.presence ?? engine?.presence;
     const control = opts.control ?? engine?.control;
     this.node = new GyreNode({
@@ -75,6 +80,12 @@ export class GyreServer {
       this.eventsServer = new EventsServer({ node: this.node, createListener: (handler) => listenerServer(config, handler) });
     }
     this.http = listenerServer(config, (req, res) => this.onRequest(req, res));
+    if (config.http_server.internal_port > 0) {
+      // Internal endpoints (server API, health) on their own port, off the public one.
+      this.internal = createServer((req, res) => {
+        if (!this.serveInternal(req, res)) send(res, 404, { error: 'not found' });
+      });
+    }
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (err, socket) => {
       log.debug({ err: err.message }, 'bad HTTP request');
@@ -107,6 +118,7 @@ export class GyreServer {
       });
     });
     const bound = (this.http.address() as AddressInfo).port;
+    if (this.internal !== undefined) await listenOn(this.internal, this.config.http_server.internal_port, host);
     await this.eventsServer?.listening(host ?? '', bound);
     await this.startGrpcApi();
     return bound;
@@ -179,17 +191,33 @@ export class GyreServer {
     this.websocket.handleUpgrade(req, socket, head);
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** The port of the internal endpoints (`http_server.internal_port`), once listening. */
+  get internalPort(): number | undefined {
+    const a = this.internal?.address();
+    return a !== null && typeof a === 'object' ? a.port : undefined;
+  }
+
+  /** Serves the internal endpoints (health, server API); false when the path is not one of them. */
+  private serveInternal(req: IncomingMessage, res: ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (this.config.health.enabled && path === this.config.health.handler_prefix) return send(res, 200, {});
+    if (this.config.health.enabled && path === this.config.health.handler_prefix) {
+      send(res, 200, {});
+      return true;
+    }
     if (!this.config.http_api.disabled && this.httpApi.matches(path)) {
       this.httpApi.handle(req, res, url).catch((e: unknown) => {
         this.node.log.error({ err: e }, 'server API request failed');
         send(res, 500, { error: 'internal server error' });
       });
-      return;
+      return true;
     }
+    return false;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.internal === undefined && this.serveInternal(req, res)) return;
+    const path = pathOf(req);
     if (path === this.config.websocket.handler_prefix || this.eventsServer?.servesPath(path) === true) {
       return send(res, 400, { error: 'expected a WebSocket upgrade' });
     }
@@ -209,6 +237,8 @@ export class GyreServer {
     const grpcApi = this.grpcApi?.close();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
+    this.internal?.close();
+    this.internal?.closeAllConnections();
     await this.eventsServer?.shutdown();
     await this.node.shutdown(Disconnects.shutdown);
     this.websocket.close();
@@ -230,6 +260,16 @@ function listenerServer(config: GyreConfig, listener: RequestListener): Server {
   const tls = config.http_server.tls;
   if (!tls.enabled) return createServer(listener);
   return createTlsServer({ cert: readFileSync(tls.cert_pem_file), key: readFileSync(tls.key_pem_file) }, listener);
+}
+
+function listenOn(server: Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function pathOf(req: IncomingMessage): string {
