@@ -87,7 +87,7 @@ async function serve(args: string[]): Promise<void> {
     fail(`cannot start: ${e instanceof Error ? e.message : String(e)}`);
   }
   const port = await server.listen();
-  log.info({ port, config: file, engine: config.engine.type, node: server.node.name }, `Gyre ${VERSION} listening`);
+  log.info({ port, config: file, engine: server.engine, node: server.node.name }, `Gyre ${VERSION} listening`);
   if (created) log.info(`created ${file} with a fresh HMAC secret and API key`);
   if (config.client.insecure) {
     log.warn('INSECURE mode: clients connect without tokens and may use every channel; never use it in production');

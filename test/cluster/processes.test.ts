@@ -18,7 +18,7 @@ import WebSocket from 'ws';
 import { signToken } from '../../src/auth/sign.js';
 import { deepMerge } from '../../src/config/tree.js';
 import { API_KEY, BASE_CONFIG, SECRET, once, until } from '../helpers/gyre.js';
-import { deleteKeys, freePort, REDIS_URL, serviceTest, uniquePrefix } from '../helpers/services.js';
+import { deleteKeys, freePort, REDIS_URL, serviceTest, track, uniquePrefix } from '../helpers/services.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const NODE_SCRIPT = fileURLToPath(new URL('./node-process.ts', import.meta.url));
@@ -60,11 +60,13 @@ async function cliNode(name: string): Promise<Proc> {
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(deepMerge(CONFIG, { node: { name } })));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--config', file, '--port', String(port)], {
-    cwd: dir,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = track(
+    spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--config', file, '--port', String(port)], {
+      cwd: dir,
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   await until(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok === true, 50);
@@ -73,10 +75,11 @@ async function cliNode(name: string): Promise<Proc> {
 
 /** A node process with registry timings of its own. */
 async function scriptNode(name: string, cluster: Record<string, number>): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX, NODE_SCRIPT, JSON.stringify(deepMerge(CONFIG, { node: { name } })), JSON.stringify(cluster)],
-    { env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
+  const child = track(
+    spawn(process.execPath, ['--import', TSX, NODE_SCRIPT, JSON.stringify(deepMerge(CONFIG, { node: { name } })), JSON.stringify(cluster)], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
   );
   children.push(child);
   const line = await new Promise<string>((resolve, reject) => {

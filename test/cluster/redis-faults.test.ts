@@ -66,19 +66,17 @@ serviceTest('redis faults: PUB/SUB connections dropped mid-stream: subscribers r
   const channel = 'stream';
   const w = await watcher(a, channel);
   const acked: number[] = [];
-  let seq = 0;
-  let killed = false;
-  // Publish through node B without pause until the subscriber on node A has been through a resubscribe.
-  while (!(killed && w.events.subscribed.length >= 2 && acked.length >= seq - 1 && seq > 60)) {
-    seq++;
+  // Publish through node B without pause until the subscriber on node A has been through a
+  // resubscribe (and some more), its PUB/SUB connection killed after the 20th publication.
+  let resubscribedAt = 0;
+  for (let seq = 1; seq <= 5000 && (resubscribedAt === 0 || seq < resubscribedAt + 20); seq++) {
     const res = await publish(b, channel, seq);
     if (res['result'] !== undefined) acked.push(seq);
-    if (seq === 20) {
-      await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
-      killed = true;
-    }
+    if (seq === 20) await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    if (resubscribedAt === 0 && w.events.subscribed.length >= 2) resubscribedAt = seq;
     await new Promise((r) => setTimeout(r, 2));
   }
+  assert.ok(resubscribedAt > 0, 'the subscriber resubscribed');
   await until(() => w.events.data.length >= acked.length);
   assert.deepEqual(w.events.data, acked);
   assert.deepEqual(w.events.subscribing, [2500]);

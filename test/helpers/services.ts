@@ -132,6 +132,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Servers (and other children) this process started: killed when it exits, whatever way the tests ended. */
+const spawned = new Set<ChildProcess>();
+/** Their scratch directories, removed at exit too. */
+const scratch = new Set<string>();
+let guarded = false;
+
+function killSpawned(): void {
+  for (const proc of spawned) if (proc.exitCode === null) proc.kill('SIGKILL');
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+}
+
+export function track(proc: ChildProcess): ChildProcess {
+  if (!guarded) {
+    guarded = true;
+    process.once('exit', killSpawned);
+    // The test runner stops a file that ran out of time with a signal: take the servers along.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        killSpawned();
+        process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
+      });
+    }
+  }
+  spawned.add(proc);
+  proc.once('exit', () => spawned.delete(proc));
+  return proc;
+}
+
 /** A private redis-server on its own port (and directory), to stop and restart at will. */
 export class OwnRedis {
   private proc: ChildProcess | undefined;
@@ -143,6 +171,7 @@ export class OwnRedis {
     private readonly configFile: string | undefined,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'gyre-redis-'));
+    scratch.add(this.dir);
     if (configFile !== undefined) writeFileSync(join(this.dir, 'redis.conf'), configFile);
   }
 
@@ -151,11 +180,19 @@ export class OwnRedis {
    * text of a config file to start with (a Sentinel needs one it can rewrite).
    */
   static async start(opts: { persist?: boolean; args?: readonly string[]; port?: number; config?: string } = {}): Promise<OwnRedis> {
-    const port = opts.port ?? (await freePort());
     const persistence = opts.persist === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const r = new OwnRedis(port, [...persistence, '--save', '', ...(opts.args ?? [])], opts.config);
-    await r.up();
-    return r;
+    // A free port may be taken by another test's server before ours binds it: then try another.
+    for (let attempt = 0; ; attempt++) {
+      const port = opts.port ?? (await freePort());
+      const r = new OwnRedis(port, [...persistence, '--save', '', ...(opts.args ?? [])], opts.config);
+      try {
+        await r.up();
+        return r;
+      } catch (e) {
+        await r.stop();
+        if (opts.port !== undefined || attempt >= 4) throw e;
+      }
+    }
   }
 
   get url(): string {
@@ -169,11 +206,19 @@ export class OwnRedis {
   /** Starts (again) and waits until it answers PING. */
   async up(): Promise<void> {
     const config = this.configFile !== undefined ? [join(this.dir, 'redis.conf')] : [];
-    this.proc = spawn('redis-server', [...config, '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.extraArgs], {
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 500; i++) {
-      if (await probe('127.0.0.1', this.port, 'PING\r\n', /\+PONG/)) return;
+    this.proc = track(
+      spawn('redis-server', [...config, '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.extraArgs], {
+        stdio: 'ignore',
+      }),
+    );
+    const proc = this.proc;
+    for (let i = 0; i < 500 && proc.exitCode === null; i++) {
+      if (await probe('127.0.0.1', this.port, 'PING\r\n', /\+PONG/)) {
+        // The server answering must be ours, not another one that had the port already.
+        const info = String(await this.command('INFO', 'server'));
+        if (info.includes(`process_id:${proc.pid}\r`)) return;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`redis-server on port ${this.port} did not start`);
@@ -203,6 +248,7 @@ export class OwnRedis {
   async stop(): Promise<void> {
     await this.down();
     rmSync(this.dir, { recursive: true, force: true });
+    scratch.delete(this.dir);
   }
 }
 
@@ -237,9 +283,15 @@ export class OwnNats {
   }
 
   async up(): Promise<void> {
-    this.proc = spawn(NATS_SERVER_BIN!, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' });
-    for (let i = 0; i < 500; i++) {
-      if (await probe('127.0.0.1', this.port, undefined, /^INFO /)) return;
+    const proc = track(spawn(NATS_SERVER_BIN!, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' }));
+    this.proc = proc;
+    for (let i = 0; i < 500 && proc.exitCode === null; i++) {
+      if (await probe('127.0.0.1', this.port, undefined, /^INFO /)) {
+        // One that could not bind the port exits at once: make sure ours is the one answering.
+        await new Promise((r) => setTimeout(r, 50));
+        if (proc.exitCode === null) return;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`nats-server on port ${this.port} did not start`);

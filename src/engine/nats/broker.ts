@@ -26,6 +26,12 @@ export class NatsBroker implements Broker, NatsListener {
   private handler: BrokerEventHandler | undefined;
   /** Channels this node is subscribed to. */
   private readonly channels = new Set<string>();
+  /**
+   * Channels subscribed when the connection was lost: their messages are dropped until their
+   * subscribers were told (once the connection is back), so that none gets a publication right
+   * after a gap it does not know about.
+   */
+  private stale: Set<string> | undefined;
   private badMessages = 0;
   private closed = false;
 
@@ -48,10 +54,17 @@ export class NatsBroker implements Broker, NatsListener {
     await this.conn.start();
   }
 
+  onDisconnected(): void {
+    if (this.stale === undefined) this.stale = new Set(this.channels);
+    else for (const c of this.channels) this.stale.add(c);
+  }
+
   onReconnected(): void {
-    if (this.channels.size === 0) return;
-    this.log.warn({ channels: this.channels.size }, 'NATS restored: subscribers must resubscribe (publications may have been missed)');
-    this.handler?.onStateLost?.([...this.channels]);
+    const lost = [...(this.stale ?? [])].filter((c) => this.channels.has(c));
+    this.stale = undefined;
+    if (lost.length === 0) return;
+    this.log.warn({ channels: lost.length }, 'NATS restored: subscribers must resubscribe (publications may have been missed)');
+    this.handler?.onStateLost?.(lost);
   }
 
   subscribe(channel: string): Promise<void> {
@@ -67,7 +80,7 @@ export class NatsBroker implements Broker, NatsListener {
 
   private onMessage(channel: string, message: string): void {
     const handler = this.handler;
-    if (handler === undefined) return;
+    if (handler === undefined || this.stale?.has(channel) === true) return;
     const ev = decodeEvent(message);
     if (ev === null) {
       if (this.badMessages++ % 1000 === 0) this.log.warn({ channel }, 'undecodable message from NATS ignored');

@@ -10,7 +10,9 @@ import type { NatsConfig } from '../../config/types.js';
 const START_WAIT_MS = 5_000;
 
 export interface NatsListener {
-  /** The connection was lost and is back (subscriptions are restored by the client library). */
+  /** The connection is lost: what is published until it is back never arrives. */
+  onDisconnected(): void;
+  /** The connection is back (subscriptions are restored by the client library). */
   onReconnected(): void;
 }
 
@@ -101,6 +103,7 @@ export class NatsConn {
       if (s.type === 'disconnect') {
         if (this.connected) this.log.error({ url: this.config.url }, 'NATS connection lost; reconnecting');
         this.connected = false;
+        for (const l of this.listeners) l.onDisconnected();
       } else if (s.type === 'reconnect') {
         this.connected = true;
         this.log.info({ url: this.config.url }, 'NATS connection restored');

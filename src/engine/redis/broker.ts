@@ -54,7 +54,7 @@ export class RedisBroker implements Broker, ShardListener {
     else handler.onLeave(channel, ev.info);
   }
 
-  onResubscribed(shard: RedisShard, channels: readonly string[]): void {
+  onReconnected(shard: RedisShard, channels: readonly string[]): void {
     const prefix = this.shards.keys.clientPrefix;
     const lost = channels.filter((c) => c.startsWith(prefix)).map((c) => c.slice(prefix.length));
     if (lost.length === 0) return;
@@ -114,7 +114,8 @@ export class RedisBroker implements Broker, ShardListener {
     const keys = this.shards.keys;
     const [top, epoch, entries] = await this.shards
       .shardFor(channel)
-      .command.gyreHistory(
+      .reader(keys.clientChannel(channel))
+      .gyreHistory(
         keys.stream(channel),
         keys.meta(channel),
         newEpoch(),

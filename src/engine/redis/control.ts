@@ -41,7 +41,7 @@ export class RedisControlBus implements ControlBus, ShardListener {
     if (channel === this.shards.keys.control || channel === this.nodeChannel) this.onControl?.(message);
   }
 
-  onResubscribed(): void {}
+  onReconnected(): void {}
 
   async publish(message: string): Promise<void> {
     if (this.closed) return;

@@ -41,8 +41,12 @@ export type ScriptPipeline = ReturnType<Client['pipeline']> & { [K in keyof Scri
 export interface ShardListener {
   /** A message on a subscribed PUB/SUB channel (the Redis channel name). */
   onMessage(channel: string, message: string): void;
-  /** The subscriber connection of a shard came back and resubscribed: messages may have been missed. */
-  onResubscribed(shard: RedisShard, channels: readonly string[]): void;
+  /**
+   * The subscriber connection of a shard is back after a loss: messages of these channels may have
+   * been missed. Called before they are subscribed again, so that nothing published after the gap
+   * reaches a subscriber that missed what came before it.
+   */
+  onReconnected(shard: RedisShard, channels: readonly string[]): void;
 }
 
 interface PendingOp {
@@ -92,6 +96,20 @@ export class RedisShard {
     return this.cmd.status === 'ready';
   }
 
+  /**
+   * The connection to read a subscribed channel's history on: the subscriber connection itself when
+   * it speaks RESP3 (commands allowed in subscriber mode), so the reply comes after every message
+   * published before the read — a recovering subscriber then never gets a publication both from
+   * history and live. Otherwise (Redis Cluster, RESP2) the command connection.
+   */
+  reader(pubsubChannel: string): ScriptClient {
+    const sub = this.sub as (Client & { condition?: { protocol?: number } }) | undefined;
+    if (sub !== undefined && this.spec.kind !== 'cluster' && sub.status === 'ready' && sub.condition?.protocol === 3 && this.wanted.has(pubsubChannel)) {
+      return sub as ScriptClient;
+    }
+    return this.command;
+  }
+
   /** The command connection; throws at once (a clear reason for the log) while Redis is away. */
   get command(): ScriptClient {
     if (this.cmd.status !== 'ready') throw new Error(`Redis ${this.label} is unavailable (connection ${this.cmd.status})`);
@@ -103,6 +121,7 @@ export class RedisShard {
     const clients: Client[] = [this.cmd];
     if (pubsub && this.sub === undefined) {
       const sub = createClient(this.spec, 'gyre-pubsub');
+      defineScripts(sub);
       this.sub = sub;
       sub.on('message', (channel: string, message: string) => this.listener()?.onMessage(channel, message));
       this.watch(sub, 'PUB/SUB', () => this.onSubReady(sub));
@@ -158,29 +177,21 @@ export class RedisShard {
     });
   }
 
-  /** Subscriber connection (re)connected: after a loss, subscribe again to everything wanted. */
+  /**
+   * Subscriber connection (re)connected. After a loss, the listeners hear of it first (the node
+   * drops the local subscribers of those channels, which resubscribe and recover), then whatever is
+   * still wanted is subscribed again.
+   */
   private onSubReady(sub: Client): void {
-    if (!this.subWasReady) {
-      this.subWasReady = true;
-      if (this.wanted.size > 0) this.resubscribe(sub, false);
-      return;
-    }
-    this.resubscribe(sub, true);
-  }
-
-  private resubscribe(sub: Client, notify: boolean): void {
+    if (this.subWasReady && this.wanted.size > 0) this.listener()?.onReconnected(this, [...this.wanted]);
+    this.subWasReady = true;
     const channels = [...this.wanted];
     const batches: Array<Promise<unknown>> = [];
     for (let i = 0; i < channels.length; i += BATCH) batches.push(sub.subscribe(...channels.slice(i, i + BATCH)));
-    Promise.all(batches).then(
-      () => {
-        if (notify) this.listener()?.onResubscribed(this, channels);
-      },
-      (e: unknown) => {
-        // The connection dropped again: the next 'ready' retries.
-        this.log.warn({ redis: this.label, err: e instanceof Error ? e.message : String(e) }, 'Redis resubscribe failed');
-      },
-    );
+    Promise.all(batches).catch((e: unknown) => {
+      // The connection dropped again: the next 'ready' retries.
+      this.log.warn({ redis: this.label, err: e instanceof Error ? e.message : String(e) }, 'Redis resubscribe failed');
+    });
   }
 
   /** Subscribes to a PUB/SUB channel; rejects (the channel stays wanted) while the connection is down. */
@@ -325,8 +336,8 @@ export class RedisShards {
     onMessage: (channel, message) => {
       for (const l of this.listeners) l.onMessage(channel, message);
     },
-    onResubscribed: (shard, channels) => {
-      for (const l of this.listeners) l.onResubscribed(shard, channels);
+    onReconnected: (shard, channels) => {
+      for (const l of this.listeners) l.onReconnected(shard, channels);
     },
   };
 
