@@ -289,6 +289,12 @@ export class Client {
     if (cfg.user_connection_limit > 0 && user !== '' && this.node.userClientCount(user) >= cfg.user_connection_limit) {
       throw new DisconnectException(Disconnects.connectionLimit);
     }
+    const personal = cfg.subscribe_to_user_personal_channel;
+    if (personal.enabled && personal.single_connection && user !== '') {
+      // Keep one connection per user, on every node: the newest wins.
+      await this.node.disconnectUser(user, Disconnects.connectionLimit, this.id);
+      if ((this.state as State) !== 'connecting') return;
+    }
     this.user = user;
     this.connInfo = claims?.info;
     this.expireAt = claims?.expireAt ?? 0;
@@ -296,11 +302,6 @@ export class Client {
     this.name = req.name ?? '';
     this.version = req.version ?? '';
     this.state = 'connected';
-    const personal = cfg.subscribe_to_user_personal_channel;
-    if (personal.enabled && personal.single_connection && user !== '') {
-      // Keep one connection per user: the newest wins.
-      for (const other of this.node.clientsOf(user)) other.close(Disconnects.connectionLimit);
-    }
     this.node.register(this);
 
     const now = Date.now();
@@ -313,12 +314,12 @@ export class Client {
     if (!this.refreshByServer) Object.assign(result, expiryFields(this.expireAt, now));
     if (claims?.data !== undefined) result['data'] = claims.data;
     const subs: Array<[string, string]> = [];
-    const started: ClientSubscription[] = [];
+    const started: SubscriptionSetup[] = [];
     for (const [channel, spec] of this.serverSideChannels(claims)) {
       try {
         const resolved = this.node.rules.resolve(channel);
         const recover = req.subs?.[channel];
-        const { sub, result: subResult } = await this.setUpSubscription({
+        const { result: subResult, ...setup } = await this.setUpSubscription({
           ...spec,
           resolved,
           serverSide: true,
@@ -326,7 +327,7 @@ export class Client {
             recover?.recover === true ? { epoch: recover.epoch ?? '', offset: recover.offset ?? 0 } : undefined,
         });
         subs.push([channel, subResult]);
-        started.push(sub);
+        started.push(setup);
       } catch (e) {
         this.node.log.warn({ client: this.id, channel, err: e }, 'server-side subscription failed');
       }
@@ -338,7 +339,7 @@ export class Client {
     }
     result['node'] = this.node.id;
     this.sendText(encodeResult(id, 'connect', encodeObject(result, RAW_CONNECT)));
-    for (const sub of started) this.goLive(sub);
+    for (const setup of started) this.goLive(setup);
   }
 
   /** The token's `channels` and `subs`, and the personal channel, each with its token-given options. */
@@ -368,7 +369,7 @@ export class Client {
     if (this.state !== 'connected' || this.subscriptions.has(req.channel)) return;
     const opts = resolved.options;
     const who = this.asker();
-    const { sub, result } = await this.setUpSubscription({
+    const { result, ...setup } = await this.setUpSubscription({
       resolved,
       serverSide: false,
       recover: req.recover === true ? { epoch: req.epoch ?? '', offset: req.offset ?? 0 } : undefined,
@@ -383,7 +384,7 @@ export class Client {
       refreshByServer: grant.refreshByServer,
     });
     this.sendText(encodeResult(id, 'subscribe', result));
-    this.goLive(sub);
+    this.goLive(setup);
   }
 
   /** Decides whether this client may subscribe; throws 103 (or 109 for an expired token). */
@@ -435,7 +436,7 @@ export class Client {
    * recovers or positions it, and returns the encoded SubscribeResult. Call {@link goLive} after the
    * result is sent.
    */
-  async setUpSubscription(spec: SubscribeSpec): Promise<{ sub: ClientSubscription; result: string }> {
+  async setUpSubscription(spec: SubscribeSpec): Promise<SubscriptionSetup & { result: string }> {
     const { resolved } = spec;
     const opts = resolved.options;
     const ov = spec.override ?? {};
@@ -467,6 +468,8 @@ export class Client {
       await this.node.addSubscription(channel, sub);
       if (presence) await this.node.presence.addPresence(channel, this.id, this.info(sub.chanInfo));
       const push = spec.push === true;
+      let skipUpTo = 0;
+      let replay: Publication[] = [];
       const result: Record<string, unknown> = push || sub.refreshByServer ? {} : { ...expiryFields(sub.expireAt) };
       if (recoverable) result['recoverable'] = true;
       if (positioned) result['positioned'] = true;
@@ -488,13 +491,13 @@ export class Client {
           // Omitted when false, like every empty protobuf field on the wire.
           if (recovery.recovered) result['recovered'] = true;
         }
-        sub.pending = sub.pending!.filter((p) => p.offset > recovery.lastOffset);
-        // goLive sends them, in order, before what came in meanwhile.
-        if (push) sub.pending.unshift(...recovery.publications);
+        skipUpTo = recovery.lastOffset;
+        // A push cannot carry publications: goLive sends them first, in order.
+        if (push) replay = recovery.publications;
       }
       if (spec.data !== undefined) result['data'] = spec.data;
       if (delta && !push) result['delta'] = true;
-      return { sub, result: encodeObject(result, RAW_SUBSCRIBE) };
+      return { sub, replay, skipUpTo, result: encodeObject(result, RAW_SUBSCRIBE) };
     } catch (e) {
       await this.dropSubscription(sub, false);
       throw e;
@@ -507,10 +510,14 @@ export class Client {
   }
 
   /** Sends publications held back during set-up, makes the subscription live, and publishes join. */
-  goLive(sub: ClientSubscription): void {
+  goLive({ sub, replay, skipUpTo }: SubscriptionSetup): void {
     const pending = sub.pending ?? [];
     sub.pending = null;
+    for (const pub of replay) this.sendText(encodePush(sub.channel, 'pub', this.encodeForSub(sub, pub)));
+    // Held-back publications the result (or replay) already covers are duplicates: drop them,
+    // whenever they arrived (an engine may deliver a live publication before the history read).
     for (const pub of pending) {
+      if (pub.offset > 0 && pub.offset <= skipUpTo) continue;
       this.sendText(encodePush(sub.channel, 'pub', this.encodeForSub(sub, pub)));
     }
     if (sub.joinLeave) {
@@ -551,9 +558,9 @@ export class Client {
   /** Subscribes the client from the server side (server API), with a `subscribe` push. */
   async serverSubscribe(spec: SubscribeSpec): Promise<void> {
     if (this.state !== 'connected' || this.subscriptions.has(spec.resolved.channel)) return;
-    const { sub, result } = await this.setUpSubscription({ ...spec, push: true });
+    const { result, ...setup } = await this.setUpSubscription({ ...spec, push: true });
     this.sendText(encodePush(spec.resolved.channel, 'subscribe', result));
-    this.goLive(sub);
+    this.goLive(setup);
   }
 
   // ---- publish, presence, history ----
@@ -805,6 +812,15 @@ export class Client {
 const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);
 const RAW_SUBSCRIBE: ReadonlySet<string> = new Set(['publications', 'data']);
 
+
+/** A subscription set up but not live yet, and what {@link Client.goLive} needs to finish it. */
+export interface SubscriptionSetup {
+  sub: ClientSubscription;
+  /** Recovered publications to send before going live (server API subscribe). */
+  replay: Publication[];
+  /** Held-back publications at or below this offset are already covered. */
+  skipUpTo: number;
+}
 
 /** What a connection is granted, by its token or by the connect handler. */
 type ConnectGrant = ConnectTokenClaims & { data?: RawJson };
