@@ -25,12 +25,13 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         servers: ALL_SERVERS,
         quick,
         payloadSize: 100,
-        s1: { subscribers: [1000], stepSeconds: 1, maxSteps: 5, resolution: 1.4, http: true },
-        s2: { clients: 2000, stepSeconds: 1, maxSteps: 4, resolution: 1.5, startRate: 8000 },
-        s3: { counts: [2000, 5000] },
+        s1: { subscribers: [1000], stepSeconds: 1, maxSteps: 4, resolution: 1.5, http: true },
+        s2: { clients: 2000, stepSeconds: 1, maxSteps: 4, resolution: 1.5, startRate: 16_000 },
+        s3: { counts: [1000, 4000] },
         s4: { clients: 2000, concurrencyPerWorker: 64 },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,
+        noiseBudgetSeconds: 15,
         setupConcurrency: 128,
         maxConnectionsPerProcess,
         log,
@@ -46,6 +47,7 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         s4: { clients: 10_000, concurrencyPerWorker: 128 },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,
+        noiseBudgetSeconds: 150,
         setupConcurrency: 128,
         maxConnectionsPerProcess,
         log,
@@ -81,6 +83,11 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
       durationSeconds: 0,
       payloadBytes: opts.payloadSize,
       workers,
+      noiseBudgetSeconds: opts.noiseBudgetSeconds,
+      noiseSpentSeconds: 0,
+      stepSeconds: opts.s1.stepSeconds,
+      maxP99Ms: opts.maxP99Ms,
+      maxP99UsPerSubscriber: opts.maxP99UsPerSubscriber,
     },
     notes: [],
   };
@@ -112,6 +119,7 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
     await lg.exit();
   }
   res.meta.loadAverageAtEnd = loadavg();
+  res.meta.noiseSpentSeconds = bench.noiseSpentMs / 1000;
   res.meta.durationSeconds = (Date.now() - started) / 1000;
   return res;
 }

@@ -193,7 +193,7 @@ export type WorkerCommand =
   /**
    * Starts a step: publications seqStart.. seqStart+count-1. Those with
    * `(seq - seqStart) % skipEvery === skipEvery - 1` (the shared channel's in S2) stay out of the
-   * first/last-quarter latency histograms, which compare like with like.
+   * second/last-quarter latency histograms, which compare like with like.
    */
   | { type: 'begin'; seqStart: number; count: number; skipEvery: number }
   /** full: include the latency histograms (else only the counters). */

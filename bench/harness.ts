@@ -124,6 +124,11 @@ export class ServerProcess {
     await this.call('POST', '/profile/start');
   }
 
+  /** Writes a heap snapshot of the server (after GC) to `file`. */
+  async heapSnapshot(file: string): Promise<void> {
+    await this.call('POST', '/heap', { file });
+  }
+
   /** Stops the CPU profile and writes it to `file`. */
   async profileStop(file: string): Promise<void> {
     await this.call('POST', '/profile/stop', { file });

@@ -36,6 +36,7 @@ const NINE = 57;
 // Per-step counters (module state: the hot path touches nothing else).
 let seqStart = 0;
 let seqEnd = 0;
+let earlyStart = 0;
 let earlyEnd = 0;
 let lateStart = 0;
 let skipEvery = 0;
@@ -98,7 +99,7 @@ function onText(ws: WebSocket, data: Buffer, start: number, end: number): void {
       const lat = now - ts;
       all.record(lat);
       if (skipEvery === 0 || (seq - seqStart) % skipEvery !== skipEvery - 1) {
-        if (seq < earlyEnd) early.record(lat);
+        if (seq >= earlyStart && seq < earlyEnd) early.record(lat);
         else if (seq >= lateStart) late.record(lat);
       }
       lastRecvUs = now;
@@ -319,7 +320,10 @@ function begin(start: number, count: number, skip: number): void {
   seqStart = start;
   skipEvery = skip;
   seqEnd = start + count;
-  earlyEnd = start + Math.ceil(count / 4);
+  // Backlog growth shows as the last quarter of a step being slower than the second one (the first
+  // quarter starts from an idle server and is left out).
+  earlyStart = start + Math.floor(count / 4);
+  earlyEnd = start + Math.floor(count / 2);
   lateStart = start + Math.floor((count * 3) / 4);
   delivered = 0;
   stale = 0;

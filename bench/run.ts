@@ -4,14 +4,16 @@
  *                                              [--profile] [--no-http] [--no-markdown]
  * A full run of all scenarios writes bench/results/latest.json, the charts and BENCHMARKS.md; `--quick`
  * writes bench/results/quick.json (+ quick-*.svg); a run of some scenarios writes partial.json.
+ * `--render` only re-renders the charts and BENCHMARKS.md from bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerKind } from './common.js';
 import { ALL_SCENARIOS, ALL_SERVERS, consoleReport, defaultOptions, runBench, writeResults } from './bench.js';
 import { BENCH_DIR, REPO_DIR } from './harness.js';
+import type { Results } from './report.js';
 import type { ScenarioName } from './scenarios.js';
 
 const { values } = parseArgs({
@@ -24,13 +26,15 @@ const { values } = parseArgs({
     'no-markdown': { type: 'boolean', default: false },
     subscribers: { type: 'string' },
     rates: { type: 'string' },
+    payload: { type: 'string' },
+    render: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-markdown] [--subscribers 1000,5000] [--rates 10,20]\n',
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-markdown] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--render]\n',
   );
   process.exit(0);
 }
@@ -42,6 +46,16 @@ function list<T extends string>(raw: string | undefined, allowed: readonly T[], 
   const out = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const s of out) if (!allowed.includes(s as T)) throw new Error(`unknown ${what} "${s}" (expected ${allowed.join(', ')})`);
   return out as T[];
+}
+
+const resultsDir = join(BENCH_DIR, 'results');
+if (values.render) {
+  // Re-render the charts and BENCHMARKS.md from bench/results/latest.json without running anything.
+  const res = JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as Results;
+  const written = writeResults(res, { dir: resultsDir, name: 'latest', chartPrefix: '', markdownFile: join(REPO_DIR, 'BENCHMARKS.md') });
+  log(consoleReport(res));
+  log(`re-rendered:\n${written.map((p) => `  ${p}`).join('\n')}`);
+  process.exit(0);
 }
 
 const scenarios = list<ScenarioName>(values.scenario?.toUpperCase(), ALL_SCENARIOS, 'scenario');
@@ -87,7 +101,7 @@ opts.servers = servers;
 if (values['no-http']) opts.s1.http = false;
 if (values.subscribers !== undefined) opts.s1.subscribers = values.subscribers.split(',').map(Number);
 if (values.rates !== undefined) opts.s1.fixedRates = values.rates.split(',').map(Number);
-const resultsDir = join(BENCH_DIR, 'results');
+if (values.payload !== undefined) opts.payloadSize = Number(values.payload);
 if (values.profile) {
   opts.profileDir = join(resultsDir, 'profiles');
   rmSync(opts.profileDir, { recursive: true, force: true });
@@ -95,7 +109,7 @@ if (values.profile) {
 }
 
 const full =
-  !values.quick && scenarios.length === ALL_SCENARIOS.length && servers.length === ALL_SERVERS.length && values.subscribers === undefined && values.rates === undefined;
+  !values.quick && scenarios.length === ALL_SCENARIOS.length && servers.length === ALL_SERVERS.length && values.subscribers === undefined && values.rates === undefined && values.payload === undefined;
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
 log(`Gyre benchmarks (${values.quick ? 'quick' : 'full'}): ${scenarios.join(', ')} on ${servers.join(', ')}; open-file limit ${limit}`);
 

@@ -5,11 +5,13 @@
  *   POST /gc       → memory after forced GC (needs --expose-gc)
  *   POST /profile/start, POST /profile/stop {file}
  *                  → V8 CPU profile of this process over a window, written to `file` (.cpuprofile)
+ *   POST /heap {file} → V8 heap snapshot (after GC) written to `file`
  *   POST /quit     → stops the server and exits
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import {
   channelFor,
@@ -106,6 +108,11 @@ async function handle(server: ControlledServer, req: IncomingMessage, res: Serve
     const { file } = JSON.parse(await readBody(req)) as { file: string };
     await stopProfile(file);
     return reply(res, 200, { file });
+  }
+  if (req.method === 'POST' && url === '/heap') {
+    const { file } = JSON.parse(await readBody(req)) as { file: string };
+    (globalThis as { gc?: () => void }).gc?.();
+    return reply(res, 200, { file: writeHeapSnapshot(file) });
   }
   if (req.method === 'POST' && url === '/quit') {
     reply(res, 200, {});
