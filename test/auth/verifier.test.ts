@@ -548,3 +548,25 @@ describe('configuration errors', () => {
     await rejectsInvalid(v.verifyConnectToken(await hs({ sub: 'u' })), /not enabled/);
   });
 });
+
+describe('HMAC fast path (node:crypto)', () => {
+  const verifier = () => new TokenVerifier(tokenConfig({ hmac_secret_key: SECRET }));
+
+  it('rejects a "crit" header, a tampered signature, non-canonical base64url and extra segments', async () => {
+    const good = await hs({ sub: '1' });
+    const [h, p, sig] = good.split('.') as [string, string, string];
+    const critHeader = b64url(JSON.stringify({ alg: 'HS256', crit: ['exp'] }));
+    const bad = [
+      `${critHeader}.${p}.${sig}`,
+      `${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`,
+      `${h}.${p}.${sig}=`,
+      `${h}.${p}+.${sig}`,
+      `${h}.${p}.${sig}.x`,
+      `${h}.${p}`,
+    ];
+    for (const token of bad) {
+      await assert.rejects(verifier().verifyConnectToken(token), InvalidTokenError, token);
+    }
+    assert.equal((await verifier().verifyConnectToken(good)).user, '1');
+  });
+});
