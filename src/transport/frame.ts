@@ -13,6 +13,11 @@ interface FrameBuilder {
 const { Sender } = wsModule as unknown as { Sender: FrameBuilder };
 
 export class OutFrame {
+  /**
+   * The last batch of frames starting with this one that a connection wrote, kept so that every
+   * subscriber with the same queued frames (the usual case on fan-out) writes the same bytes.
+   */
+  batch: { readonly frames: readonly OutFrame[]; readonly bytes: Buffer } | undefined;
   /** The UTF-8 payload (one or more JSON objects joined by `\n`). */
   readonly payload: Buffer;
   private framedCache: Buffer | undefined;
@@ -33,4 +38,25 @@ export class OutFrame {
   get size(): number {
     return this.payload.length;
   }
+}
+
+/**
+ * The frames of a queue as one buffer for one socket write: built once per distinct sequence of
+ * frames, and shared by the connections that queued the same sequence in the same turn.
+ */
+export function batchBytes(queue: readonly OutFrame[]): Buffer {
+  const first = queue[0]!;
+  const cached = first.batch;
+  if (cached !== undefined && sameFrames(cached.frames, queue)) return cached.bytes;
+  const parts = new Array<Buffer>(queue.length);
+  for (let i = 0; i < queue.length; i++) parts[i] = queue[i]!.framed;
+  const bytes = Buffer.concat(parts);
+  first.batch = { frames: queue.slice(), bytes };
+  return bytes;
+}
+
+function sameFrames(a: readonly OutFrame[], b: readonly OutFrame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -6,14 +6,14 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
-import type { OutFrame } from './frame.js';
+import { batchBytes, type OutFrame } from './frame.js';
 
 interface WebSocketInternals {
   _socket: Socket | null;
 }
 
 export class SocketWriter implements Flushable {
-  private queue: OutFrame[] = [];
+  private readonly queue: OutFrame[] = [];
   private queuedBytes = 0;
   private scheduled = false;
   private stopped = false;
@@ -55,26 +55,22 @@ export class SocketWriter implements Flushable {
     this.scheduled = false;
     const queue = this.queue;
     if (queue.length === 0) return;
-    this.queue = [];
     this.queuedBytes = 0;
-    if (this.stopped || this.ws.readyState !== 1) return;
-    if (this.direct && this.socket !== null) {
-      if (queue.length === 1) {
-        this.socket.write(queue[0]!.framed);
+    if (!this.stopped && this.ws.readyState === 1) {
+      if (this.direct && this.socket !== null) {
+        this.socket.write(queue.length === 1 ? queue[0]!.framed : batchBytes(queue));
       } else {
-        const parts = new Array<Buffer>(queue.length);
-        for (let i = 0; i < queue.length; i++) parts[i] = queue[i]!.framed;
-        this.socket.write(Buffer.concat(parts));
+        for (const f of queue) this.ws.send(f.payload, { binary: false });
       }
-      return;
     }
-    for (const f of queue) this.ws.send(f.payload, { binary: false });
+    // The array is reused: no allocation per connection per flush.
+    queue.length = 0;
   }
 
   /** Stops queueing; already written bytes still leave. */
   stop(): void {
     this.stopped = true;
-    this.queue = [];
+    this.queue.length = 0;
     this.queuedBytes = 0;
   }
 }

@@ -90,3 +90,26 @@ test('a client that stops reading is closed as slow (3008) and the others keep r
   await node.publish('firehose', '{"after":true}');
   await until(() => healthy.messages.some((m) => JSON.stringify(m).includes('"after":true')));
 });
+
+test('subscribers that queued the same frames in one turn share one written buffer', async () => {
+  await subscriber('shared');
+  await subscriber('shared');
+  const sockets = [...gyre.server.node.clientsOf('u1')]
+    .filter((c) => c.subscriptions.has('shared'))
+    .map((c) => (c.transport as unknown as { writer: { socket: Socket } }).writer.socket);
+  assert.equal(sockets.length, 2);
+  const written: unknown[][] = [[], []];
+  const originals = sockets.map((s) => s.write.bind(s));
+  sockets.forEach((s, i) => {
+    s.write = ((chunk: unknown, ...rest: unknown[]) => {
+      written[i]!.push(chunk);
+      return (originals[i] as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as Socket['write'];
+  });
+  const node = gyre.server.node;
+  await Promise.all(Array.from({ length: 5 }, (_, i) => node.publish('shared', JSON.stringify({ i }))));
+  await until(() => written[0]!.length === 1 && written[1]!.length === 1);
+  sockets.forEach((s, i) => (s.write = originals[i]!));
+  assert.ok(Buffer.isBuffer(written[0]![0]));
+  assert.equal(written[0]![0], written[1]![0], 'the same Buffer object');
+});
