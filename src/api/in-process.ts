@@ -2,7 +2,11 @@
  * The server API in-process: typed methods over the same command executor the HTTP API uses, for
  * application code running in the same process as the node.
  */
+import type { NodeInfo } from '../cluster/cluster.js';
+import type { ClientInfoResult } from './client/types.js';
 import type { CommandExecutor } from './executor.js';
+
+export type { ClientInfoResult, NodeInfo };
 
 /** A publication's place in its channel (both absent when the channel keeps no history). */
 export interface StreamPositionResult {
@@ -18,12 +22,6 @@ export interface PublishOptions {
   delta?: boolean;
 }
 
-export interface ClientInfoResult {
-  client: string;
-  user: string;
-  conn_info?: unknown;
-  chan_info?: unknown;
-}
 
 export interface HistoryOptions {
   /** Publications to return (0 = only the position, -1 = up to the configured maximum). */
@@ -66,16 +64,6 @@ export interface RefreshUserOptions extends UserTarget {
   info?: unknown;
 }
 
-export interface NodeInfo {
-  uid: string;
-  name: string;
-  version: string;
-  num_clients: number;
-  num_users: number;
-  num_channels: number;
-  num_subs: number;
-  uptime: number;
-}
 
 /** Removes undefined values so the executor sees only what was given. */
 function defined(o: Record<string, unknown>): Record<string, unknown> {
