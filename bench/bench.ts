@@ -7,10 +7,19 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ServerKind } from './common.js';
 import { LoadGen, REPO_DIR, type Log } from './harness.js';
+import { BENCH_REDIS_URL } from './redis.js';
 import { charts, consoleReport, markdown, type Results } from './report.js';
-import { Bench, type BenchOptions, type ScenarioName } from './scenarios.js';
+import { Bench, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
 
-export const ALL_SCENARIOS: ScenarioName[] = ['S1', 'S2', 'S3', 'S4'];
+export const ALL_SCENARIOS: ScenarioName[] = ['S1', 'S2', 'S3', 'S4', 'S5'];
+
+const TITLES: Readonly<Record<ScenarioName, string>> = {
+  S1: 'fan-out',
+  S2: 'many channels',
+  S3: 'idle memory',
+  S4: 'connect rate',
+  S5: 'fan-out on two nodes over Redis',
+};
 export const ALL_SERVERS: ServerKind[] = ['gyre', 'raw', 'sio'];
 
 /** Descriptors a process keeps for itself besides connections. */
@@ -29,6 +38,7 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         s2: { clients: 2000, stepSeconds: 1, maxSteps: 4, resolution: 1.5, startRate: 16_000 },
         s3: { counts: [1000, 4000] },
         s4: { clients: 2000, concurrencyPerWorker: 64 },
+        s5: { subscribers: 200, stepSeconds: 1, maxSteps: 3, resolution: 1.5, http: false, redisUrl: BENCH_REDIS_URL },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,
         noiseBudgetSeconds: 15,
@@ -45,6 +55,7 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         s2: { clients: 10_000, stepSeconds: 2, maxSteps: 7, resolution: 1.25, startRate: 8000 },
         s3: { counts: [10_000, 50_000] },
         s4: { clients: 10_000, concurrencyPerWorker: 128 },
+        s5: { subscribers: 2000, stepSeconds: 2, maxSteps: 6, resolution: 1.25, http: true, redisUrl: BENCH_REDIS_URL },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,
         noiseBudgetSeconds: 150,
@@ -63,6 +74,7 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
   if (opts.scenarios.includes('S2')) counts.push(opts.s2.clients);
   if (opts.scenarios.includes('S3')) counts.push(...opts.s3.counts.map((c) => Math.min(c, opts.maxConnectionsPerProcess)));
   if (opts.scenarios.includes('S4')) counts.push(opts.s4.clients);
+  if (opts.scenarios.includes('S5')) counts.push(opts.s5.subscribers);
   const biggest = Math.max(1, ...counts);
   const workers = Math.max(2, Math.ceil(biggest / opts.maxConnectionsPerProcess));
   const lg = new LoadGen(workers, opts.maxConnectionsPerProcess);
@@ -90,6 +102,7 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
       maxP99UsPerSubscriber: opts.maxP99UsPerSubscriber,
     },
     notes: [],
+    runs: {},
   };
   const capped = opts.scenarios.includes('S3') ? opts.s3.counts.filter((c) => c > opts.maxConnectionsPerProcess) : [];
   if (capped.length > 0) {
@@ -102,17 +115,20 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
   try {
     for (const s of opts.scenarios) {
       const t0 = Date.now();
-      opts.log(`\n${s}: ${{ S1: 'fan-out', S2: 'many channels', S3: 'idle memory', S4: 'connect rate' }[s]}`);
+      opts.log(`\n${s}: ${TITLES[s]}`);
       try {
         if (s === 'S1') res.s1 = await bench.s1();
         else if (s === 'S2') res.s2 = await bench.s2();
         else if (s === 'S3') res.s3 = await bench.s3();
-        else res.s4 = await bench.s4();
+        else if (s === 'S4') res.s4 = await bench.s4();
+        else if (opts.servers.includes('gyre')) res.s5 = await bench.s5();
+        else res.notes.push('S5 skipped: it measures Gyre only, and --servers leaves Gyre out');
       } catch (e) {
         const msg = `${s} failed: ${e instanceof Error ? e.message : String(e)}`;
         opts.log(msg);
         res.notes.push(msg);
       }
+      res.runs![s] = { date: new Date(t0).toISOString(), command, seconds: (Date.now() - t0) / 1000, quick: opts.quick };
       opts.log(`${s} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
   } finally {
@@ -122,6 +138,32 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
   res.meta.noiseSpentSeconds = bench.noiseSpentMs / 1000;
   res.meta.durationSeconds = (Date.now() - started) / 1000;
   return res;
+}
+
+const KEY: Readonly<Record<ScenarioName, keyof ScenarioResults>> = { S1: 's1', S2: 's2', S3: 's3', S4: 's4', S5: 's5' };
+
+/** Notes that belong to a scenario start with its name ("S5 failed: …", "S3 asked for …"). */
+function noteOf(note: string): ScenarioName | undefined {
+  const m = /^(S[1-5])\b/.exec(note);
+  return m ? (m[1] as ScenarioName) : undefined;
+}
+
+/**
+ * `base` (a full run's results) with the scenarios `update` ran replaced by the new ones: their
+ * results, their notes and their run record. Anything else of `base` (the machine and run
+ * description, other scenarios, their notes) stays. A scenario that failed in `update` keeps its
+ * old results, with the failure note.
+ */
+export function mergeResults(base: Results, update: Results, scenarios: readonly ScenarioName[]): Results {
+  const out: Results = { ...base, notes: base.notes.filter((n) => !scenarios.includes(noteOf(n) as ScenarioName)), runs: { ...base.runs } };
+  for (const s of scenarios) {
+    const k = KEY[s];
+    if (update[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = update[k];
+    const run = update.runs?.[s];
+    if (run !== undefined) out.runs![s] = run;
+  }
+  out.notes.push(...update.notes.filter((n) => scenarios.includes(noteOf(n) as ScenarioName)));
+  return out;
 }
 
 export interface WriteOptions {

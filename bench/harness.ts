@@ -71,21 +71,25 @@ export class ServerProcess {
     return this.child.pid ?? 0;
   }
 
-  /** Starts `bench/servers/<kind>.ts` with `--expose-gc`. */
-  static async start(kind: ServerKind, log: Log): Promise<ServerProcess> {
-    const args = ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, SERVER_SCRIPT[kind])];
+  /**
+   * Starts `bench/servers/<kind>.ts` with `--expose-gc`; `opts.args` go to the script (Gyre:
+   * `--engine redis --redis-url URL --redis-prefix P`), `opts.label` names it in forwarded output.
+   */
+  static async start(kind: ServerKind, log: Log, opts: { args?: readonly string[]; label?: string } = {}): Promise<ServerProcess> {
+    const args = ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, SERVER_SCRIPT[kind]), ...(opts.args ?? [])];
     const child = spawn(process.execPath, args, { cwd: REPO_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+    const label = opts.label ?? `${kind} server`;
     let forwarded = 0;
     const forward = (line: string) => {
-      if (forwarded++ < 40) log(`  [${kind} server] ${line}`);
+      if (forwarded++ < 40) log(`  [${label}] ${line}`);
     };
     createInterface({ input: child.stderr! }).on('line', forward);
     const lines = createInterface({ input: child.stdout! });
     const ready = await new Promise<ReadyLine>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 30 s`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`${label} did not start within 30 s`)), 30_000);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${kind} server exited during start (code ${code})`));
+        reject(new Error(`${label} exited during start (code ${code})`));
       });
       lines.on('line', (line) => {
         if (line.startsWith(READY_PREFIX)) {

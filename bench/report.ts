@@ -2,8 +2,8 @@
  * Rendering of the results: the tables (markdown, also printed), the target check, SVG charts written
  * by hand, and BENCHMARKS.md.
  */
-import type { ConnectRow, MemoryRow, ScenarioResults, StepResult, SweepResult, Variant } from './scenarios.js';
-import { VARIANT_LABEL } from './scenarios.js';
+import type { ConnectRow, MemoryRow, S5Result, S5Row, S5Setup, ScenarioResults, StepResult, SweepResult, Variant } from './scenarios.js';
+import { S5_LABEL, VARIANT_LABEL } from './scenarios.js';
 
 export interface RunMeta {
   date: string;
@@ -161,6 +161,51 @@ function connectTable(rows: ConnectRow[]): string {
   return table(head, out);
 }
 
+function s5Row(res: S5Result, setup: S5Setup): S5Row | undefined {
+  return res.rows.find((r) => r.setup === setup);
+}
+
+function s5Table(res: S5Result): string {
+  const head = [
+    'Setup',
+    'Subscribers per node',
+    'Publications enter',
+    'Max rate (pub/s)',
+    'Delivered msg/s',
+    'p50 / p95 / p99 at max (ms)',
+    'p50 / p95 / p99 at ½ max (ms)',
+    'CPU node A / node B',
+    'Redis CPU',
+    'Gyre CPU µs / msg',
+    'Others CPU',
+    '× 1 node memory',
+    '× 1 node Redis',
+  ];
+  const mem = s5Row(res, 'memory-1')?.sweep.best?.deliveredPerSec;
+  const red = s5Row(res, 'redis-1')?.sweep.best?.deliveredPerSec;
+  const out = res.rows.map((r) => {
+    const b = r.sweep.best;
+    const h = r.sweep.half;
+    const cpu = b ? (b.nodeCpu ?? [b.serverCpu]).map((c) => `${num(c)}%`).join(' / ') : '—';
+    return [
+      S5_LABEL[r.setup],
+      r.connected.map((c) => num(c)).join(' + '),
+      r.via === 'inproc' ? 'node A, in-process' : "node B's HTTP API",
+      b ? rate(b.rate) : 'none sustained',
+      b ? num(b.deliveredPerSec) : '—',
+      b ? `${msf(b.p50)} / ${msf(b.p95)} / ${msf(b.p99)}` : '—',
+      h ? `${msf(h.p50)} / ${msf(h.p95)} / ${msf(h.p99)}` : '—',
+      cpu,
+      b?.redisCpu !== undefined ? `${num(b.redisCpu)}%` : '—',
+      msf(cpuPerMsg(b)),
+      b ? `${num(b.otherCpu)}%` : '—',
+      ratio(b?.deliveredPerSec, mem),
+      ratio(b?.deliveredPerSec, red),
+    ];
+  });
+  return table(head, out);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Targets.
 
@@ -224,6 +269,20 @@ export function checkTargets(res: ScenarioResults): TargetCheck[] {
       });
     }
   }
+  if (res.s5 !== undefined) {
+    // No numeric target: the result is reported as measured.
+    const two = s5Row(res.s5, 'redis-2')?.sweep.best?.deliveredPerSec;
+    const mem = s5Row(res.s5, 'memory-1')?.sweep.best?.deliveredPerSec;
+    const red = s5Row(res.s5, 'redis-1')?.sweep.best?.deliveredPerSec;
+    out.push({
+      target: `S5 at ${num(res.s5.subscribers)} subscribers: 2 nodes over Redis vs 1 node (reported, no numeric target)`,
+      measured:
+        two === undefined
+          ? 'not measured'
+          : `${num(two)} msg/s = ${ratio(two, mem)} 1 node memory (${num(mem)}), ${ratio(two, red)} 1 node Redis (${num(red)})`,
+      pass: null,
+    });
+  }
   if (res.s4 !== undefined) {
     const g = res.s4.find((r) => r.variant === 'gyre');
     const sio = res.s4.find((r) => r.variant === 'sio');
@@ -251,6 +310,14 @@ function targetsTable(checks: TargetCheck[]): string {
 
 // ---------------------------------------------------------------------------------------------------
 // SVG charts.
+
+/** Short S5 setup names for chart axes. */
+const S5_SHORT: Readonly<Record<S5Setup, string>> = {
+  'memory-1': '1 node · memory',
+  'redis-1': '1 node · Redis',
+  'redis-2': '2 nodes · Redis',
+  'redis-2-http': '2 nodes · via HTTP API',
+};
 
 const COLORS: Readonly<Record<Variant, string>> = {
   gyre: '#2563eb',
@@ -464,6 +531,19 @@ export function charts(res: Results, prefix = ''): Chart[] {
       ),
     });
   }
+  if (res.s5 && res.s5.rows.length > 0) {
+    const rows = res.s5.rows;
+    out.push({
+      file: `${prefix}s5-cluster.svg`,
+      title: 'S5: delivered messages/s at the max sustained rate, one node vs two nodes over Redis',
+      svg: barChart(
+        `S5: delivered messages/s at the max sustained rate (${num(res.s5.subscribers)} subscribers)`,
+        'delivered messages / s',
+        rows.map((r) => ({ label: S5_SHORT[r.setup], values: [r.sweep.best?.deliveredPerSec] })),
+        [{ label: 'delivered messages / s', color: COLORS.gyre }],
+      ),
+    });
+  }
   return out;
 }
 
@@ -476,6 +556,7 @@ export function scenarioTables(res: ScenarioResults): Array<{ title: string; tab
   if (res.s2) out.push({ title: 'S2 many channels (own channel + one shared)', table: sweepTable(res.s2, 'Clients') });
   if (res.s3) out.push({ title: 'S3 idle memory (after forced GC)', table: memoryTable(res.s3) });
   if (res.s4) out.push({ title: 'S4 connect rate (to "subscribed")', table: connectTable(res.s4) });
+  if (res.s5) out.push({ title: 'S5 fan-out, one node vs two nodes over Redis', table: s5Table(res.s5) });
   return out;
 }
 
@@ -486,6 +567,57 @@ export function consoleReport(res: Results): string {
   if (checks.length > 0) parts.push(`\nTargets\n\n${targetsTable(checks)}\n`);
   for (const n of res.notes) parts.push(`note: ${n}`);
   return parts.join('\n');
+}
+
+/** A scenario measured in another run than the one the page describes (merged into latest.json). */
+function fromOtherRun(res: Results, s: keyof NonNullable<Results['runs']>): boolean {
+  const r = res.runs?.[s];
+  if (r === undefined) return false;
+  const start = Date.parse(res.meta.date);
+  const t = Date.parse(r.date);
+  return r.command !== res.meta.command || t < start - 1000 || t > start + res.meta.durationSeconds * 1000 + 1000;
+}
+
+function mergedNote(res: Results): string {
+  const other = (['S1', 'S2', 'S3', 'S4', 'S5'] as const).filter((s) => fromOtherRun(res, s));
+  return other.map((s) => ` ${s} comes from a later run: \`${res.runs![s]!.command}\` of ${res.runs![s]!.date}.`).join('');
+}
+
+function s5Text(res: Results, img: (file: string) => string): string[] {
+  const s5 = res.s5;
+  const run = res.runs?.S5;
+  const lines = [
+    `One channel, ${s5 ? num(s5.subscribers) : 'N'} subscribers in total, the S1 rate search and sustain rules (steps of the S1 length,`,
+    'the rate doubles until two steps fail, then is bisected; ≥ 99.5% delivered, no disconnects, no backlog',
+    'growth, p99 ≤ max(250 ms, N × 40 µs)), in these setups, one after another:',
+    '',
+    '- **1 node, memory engine**: one Gyre process, as in S1;',
+    '- **1 node, Redis engine**: the same with `engine: { type: "redis" }`: every publication goes to Redis',
+    '  (the publish Lua script) and comes back over PUB/SUB before the fan-out;',
+    '- **2 nodes over Redis**: two Gyre processes on the same Redis and key prefix, half of the subscribers',
+    '  on each; publications are injected on node A in-process (`node.publish`), reach node B through',
+    "  Redis PUB/SUB, and node A's own subscribers the same way;",
+    "- **2 nodes over Redis, via B's HTTP API** (full run only): the same two nodes, publications sent to",
+    "  node B's `POST /api/publish` from the orchestrator.",
+    '',
+    'Reported: the highest sustained rate and the messages delivered per second there (all subscribers,',
+    'both nodes), latency percentiles there and at half that rate, the CPU of each node and of the Redis',
+    'server (`INFO cpu`; counted as part of the system, not as "others"), the Gyre CPU time (both nodes)',
+    'per delivered message, and the delivered rate as a multiple of the one-node rows. Everything — both',
+    'nodes, Redis, the load generators — shares the same machine, so two nodes here show the cost of',
+    'going through Redis, not the gain of a second machine: on a cluster each node would have its own',
+    'cores and the delivered rate would add up per node.',
+  ];
+  if (run !== undefined && fromOtherRun(res, 'S5')) {
+    lines.push('', `Measured in the run of ${run.date} (\`${run.command}\`, ${num(run.seconds)} s).`);
+  }
+  if (s5 === undefined) {
+    lines.push('', '_not run_', '');
+    return lines;
+  }
+  lines.push('', s5Table(s5), img('s5-cluster.svg'));
+  if (s5.keysDeleted > 0) lines.push(`(${num(s5.keysDeleted)} Redis keys under \`${s5.prefix}.*\` were deleted after the run.)`, '');
+  return lines;
 }
 
 export function markdown(res: Results, chartFiles: Chart[], chartDir: string): string {
@@ -507,16 +639,21 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '## How to run',
     '',
     '```sh',
-    'npm run bench                         # all four scenarios (< 15 min on 2 cores), rewrites this page',
+    'npm run bench                         # all five scenarios (< 15 min on 2 cores), rewrites this page',
     'npm run bench -- --quick              # everything shrunk, < 2 min (results in bench/results/quick.json)',
     'npm run bench -- --scenario S1,S3     # some scenarios only (bench/results/partial.json)',
+    'npm run bench -- --scenario S5        # S5 only: replaces S5 in latest.json and on this page, keeps S1–S4',
+    'npm run bench -- --scenario S2 --merge   # same for any scenarios (default sizes, all servers)',
     'npm run bench -- --profile            # + CPU profiles of the Gyre server (S1/S2 sweeps, S4) in bench/results/profiles/',
     'npm run bench -- --scenario S1 --subscribers 5000 --rates 40,80 --servers gyre,raw   # fixed rates, no search',
     'node --import tsx bench/profile-summary.ts bench/results/profiles/S1-5000-gyre.cpuprofile   # top self time',
     'node --import tsx bench/heap-diff.ts gyre 3000      # heap per idle connection, by constructor',
     '```',
     '',
-    `This run: \`${m.command}\`.`,
+    `This run: \`${m.command}\`.${mergedNote(res)}`,
+    '',
+    'S5 needs Redis (`GYRE_BENCH_REDIS_URL`, default `redis://127.0.0.1:6379`); its keys live under a',
+    'prefix unique to the run (`gyre-bench-<pid>-<random>`) and are deleted at the end.',
     '',
     'Open files: each connection is a file descriptor in the server and in a load generator. The harness',
     'checks the hard limit (`ulimit -Hn`; Node raises its soft limit to it) and, when it is below what a',
@@ -581,6 +718,9 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '',
     t('S4'),
     img('s4-connect.svg'),
+    '## S5 two nodes over Redis',
+    '',
+    ...s5Text(res, img),
     '## Method and caveats',
     '',
     '- Servers run as separate processes (`bench/servers/*.ts`), each with a control API on its own port',

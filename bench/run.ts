@@ -1,17 +1,20 @@
 /**
  * The benchmark command line:
- *   node --expose-gc --import tsx bench/run.ts [--quick] [--scenario S1,S2,S3,S4] [--servers gyre,raw,sio]
- *                                              [--profile] [--no-http] [--no-markdown]
+ *   node --expose-gc --import tsx bench/run.ts [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio]
+ *                                              [--profile] [--no-http] [--no-markdown] [--merge]
  * A full run of all scenarios writes bench/results/latest.json, the charts and BENCHMARKS.md; `--quick`
  * writes bench/results/quick.json (+ quick-*.svg); a run of some scenarios writes partial.json.
+ * `--merge` (implied by `--scenario S5` alone) instead replaces those scenarios in latest.json, keeping
+ * the others, and re-renders the charts and BENCHMARKS.md; it needs the default sizes and servers.
  * `--render` only re-renders the charts and BENCHMARKS.md from bench/results/latest.json.
+ * S5 uses Redis at GYRE_BENCH_REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerKind } from './common.js';
-import { ALL_SCENARIOS, ALL_SERVERS, consoleReport, defaultOptions, runBench, writeResults } from './bench.js';
+import { ALL_SCENARIOS, ALL_SERVERS, consoleReport, defaultOptions, mergeResults, runBench, writeResults } from './bench.js';
 import { BENCH_DIR, REPO_DIR } from './harness.js';
 import type { Results } from './report.js';
 import type { ScenarioName } from './scenarios.js';
@@ -28,13 +31,16 @@ const { values } = parseArgs({
     rates: { type: 'string' },
     payload: { type: 'string' },
     render: { type: 'boolean', default: false },
+    merge: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-markdown] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--render]\n',
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--render]\n' +
+      '  --merge: put the scenarios of this run into bench/results/latest.json (others kept) and re-render BENCHMARKS.md;\n' +
+      '           implied by --scenario S5 alone. S5 needs Redis: GYRE_BENCH_REDIS_URL (default redis://127.0.0.1:6379).\n',
   );
   process.exit(0);
 }
@@ -72,7 +78,7 @@ function hardLimit(): number {
 }
 
 const probe = defaultOptions(values.quick, 1 << 20, log);
-const needed = Math.max(...probe.s3.counts, ...probe.s1.subscribers, probe.s2.clients, probe.s4.clients) + 1024;
+const needed = Math.max(...probe.s3.counts, ...probe.s1.subscribers, probe.s2.clients, probe.s4.clients, probe.s5.subscribers) + 1024;
 let limit = hardLimit();
 if (limit < needed && process.env['GYRE_BENCH_NOFILE'] === undefined) {
   const can = spawnSync('bash', ['-c', `ulimit -n ${needed}`]).status === 0;
@@ -108,10 +114,29 @@ if (values.profile) {
   mkdirSync(opts.profileDir, { recursive: true });
 }
 
-const full =
-  !values.quick && scenarios.length === ALL_SCENARIOS.length && servers.length === ALL_SERVERS.length && values.subscribers === undefined && values.rates === undefined && values.payload === undefined;
+const defaultSizes = !values.quick && values.subscribers === undefined && values.rates === undefined && values.payload === undefined;
+const full = defaultSizes && scenarios.length === ALL_SCENARIOS.length && servers.length === ALL_SERVERS.length;
+const s5Only = scenarios.length === 1 && scenarios[0] === 'S5';
+const latestFile = join(resultsDir, 'latest.json');
+let merge = !full && (values.merge || s5Only);
+if (merge) {
+  const why = !defaultSizes
+    ? '--quick / --subscribers / --rates / --payload change what is measured'
+    : !s5Only && servers.length !== ALL_SERVERS.length
+      ? '--servers leaves rows out'
+      : !existsSync(latestFile)
+        ? `${latestFile} does not exist yet (run the full benchmark first)`
+        : undefined;
+  if (why !== undefined) {
+    log(`not merging into latest.json: ${why}; the results go to partial.json`);
+    merge = false;
+  }
+}
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
-log(`Gyre benchmarks (${values.quick ? 'quick' : 'full'}): ${scenarios.join(', ')} on ${servers.join(', ')}; open-file limit ${limit}`);
+log(
+  `Gyre benchmarks (${values.quick ? 'quick' : 'full'}): ${scenarios.join(', ')} on ${servers.join(', ')}; open-file limit ${limit}` +
+    (merge ? '; results merged into bench/results/latest.json' : ''),
+);
 
 let stopping = false;
 process.on('SIGINT', () => {
@@ -122,11 +147,13 @@ process.on('SIGINT', () => {
 });
 
 const res = await runBench(opts, command);
-const written = writeResults(res, {
+// Read latest.json only now: another run may have rewritten it meanwhile.
+const out = merge ? mergeResults(JSON.parse(readFileSync(latestFile, 'utf8')) as Results, res, scenarios) : res;
+const written = writeResults(out, {
   dir: resultsDir,
-  name: values.quick ? 'quick' : full ? 'latest' : 'partial',
-  chartPrefix: values.quick ? 'quick-' : full ? '' : 'partial-',
-  ...(full && !values['no-markdown'] && { markdownFile: join(REPO_DIR, 'BENCHMARKS.md') }),
+  name: values.quick ? 'quick' : full || merge ? 'latest' : 'partial',
+  chartPrefix: values.quick ? 'quick-' : full || merge ? '' : 'partial-',
+  ...((full || merge) && !values['no-markdown'] && { markdownFile: join(REPO_DIR, 'BENCHMARKS.md') }),
 });
 log(consoleReport(res));
 log(`\nfinished in ${(res.meta.durationSeconds / 60).toFixed(1)} min; wrote:\n${written.map((p) => `  ${p}`).join('\n')}`);

@@ -1,6 +1,7 @@
 /**
  * The scenarios: S1 fan-out, S2 many channels, S3 idle memory, S4 connect rate. Each runs every
- * server with the same load generator, one after another.
+ * server with the same load generator, one after another. S5 is Gyre alone: fan-out on one node
+ * (memory engine, Redis engine) against two nodes over Redis.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -17,8 +18,9 @@ import {
   type Subscriptions,
 } from './common.js';
 import { LoadGen, publishViaHttpApi, ServerProcess, sleep, type Log, type MergedReport } from './harness.js';
+import { BenchRedis, benchPrefix } from './redis.js';
 
-export type ScenarioName = 'S1' | 'S2' | 'S3' | 'S4';
+export type ScenarioName = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
 
 /** A server as a row of the results: Gyre publishing in-process or via its HTTP API, or a peer. */
 export type Variant = 'gyre' | 'gyre-http' | 'raw' | 'sio';
@@ -50,6 +52,19 @@ export interface BenchOptions {
   s2: { clients: number; stepSeconds: number; maxSteps: number; resolution: number; startRate: number };
   s3: { counts: number[] };
   s4: { clients: number; concurrencyPerWorker: number };
+  s5: {
+    /** Subscribers of the one channel in total (split evenly over the nodes). */
+    subscribers: number;
+    stepSeconds: number;
+    maxSteps: number;
+    resolution: number;
+    /** Also sweep the two-node setup publishing through node B's HTTP API. */
+    http: boolean;
+    /** Redis the nodes share. */
+    redisUrl: string;
+    /** Run exactly these rates (no search): for the smoke test. */
+    fixedRates?: number[];
+  };
   /**
    * A step whose p99 latency exceeds max(maxP99Ms, subscribers of a channel × maxP99UsPerSubscriber)
    * does not count as sustained (one fan-out costs a write(2) per subscriber, ~10 µs each here).
@@ -89,8 +104,12 @@ export interface StepResult {
   /** Median latency of the second and the last quarter of the publications (ms): growth = backlog. */
   earlyP50: number;
   lateP50: number;
-  /** Server process CPU over the step, % of one core. */
+  /** Server process CPU over the step, % of one core (S5: summed over the nodes). */
   serverCpu: number;
+  /** S5: CPU of each node (A, B), % of one core. */
+  nodeCpu?: number[];
+  /** S5: CPU of the Redis server (INFO cpu), % of one core, when the nodes use Redis. */
+  redisCpu?: number;
   /** All load-generator workers' CPU over the step, % of one core. */
   loadgenCpu: number;
   /** CPU used on the machine by everything else (other users' processes), % of one core. */
@@ -148,11 +167,53 @@ export interface ConnectRow {
   firstError?: string;
 }
 
+/** S5 setups: one node with either engine, two nodes over Redis (publishing on A, or via B's HTTP API). */
+export type S5Setup = 'memory-1' | 'redis-1' | 'redis-2' | 'redis-2-http';
+
+export const S5_LABEL: Readonly<Record<S5Setup, string>> = {
+  'memory-1': '1 node, memory engine',
+  'redis-1': '1 node, Redis engine',
+  'redis-2': '2 nodes over Redis',
+  'redis-2-http': "2 nodes over Redis, via B's HTTP API",
+};
+
+export interface S5Row {
+  setup: S5Setup;
+  nodes: number;
+  engine: 'memory' | 'redis';
+  /** Publications enter node A in-process, or through node B's HTTP API. */
+  via: 'inproc' | 'http';
+  subscribers: number;
+  /** Subscribers connected to each node. */
+  connected: number[];
+  sweep: SweepResult;
+}
+
+export interface S5Result {
+  subscribers: number;
+  redisUrl: string;
+  /** The run's key prefix, and how many keys under it were deleted at the end. */
+  prefix: string;
+  keysDeleted: number;
+  rows: S5Row[];
+}
+
+/** When and how a scenario's results were measured (a merged latest.json mixes runs). */
+export interface ScenarioRun {
+  date: string;
+  command: string;
+  seconds: number;
+  quick: boolean;
+}
+
 export interface ScenarioResults {
   s1?: SweepResult[];
   s2?: SweepResult[];
   s3?: MemoryRow[];
   s4?: ConnectRow[];
+  s5?: S5Result;
+  /** Per scenario: the run it comes from. */
+  runs?: Partial<Record<ScenarioName, ScenarioRun>>;
   /** Things the reader must know (limits hit, failures). */
   notes: string[];
 }
@@ -205,6 +266,19 @@ function roundRate(r: number): number {
   if (r >= 10) return Math.round(r * 10) / 10;
   return Math.round(r * 100) / 100;
 }
+
+/**
+ * What a step measures: the server process that publishes (in-process through its control API, or
+ * through its HTTP API), every server process whose CPU counts (S5: both nodes), and the Redis
+ * server they use, if any.
+ */
+export interface System {
+  publisher: ServerProcess;
+  nodes: ServerProcess[];
+  redis?: BenchRedis;
+}
+
+const single = (server: ServerProcess): System => ({ publisher: server, nodes: [server] });
 
 /** Per-run state shared by the scenarios. */
 export class Bench {
@@ -266,7 +340,7 @@ export class Bench {
   }
 
   async step(
-    server: ServerProcess,
+    sys: System,
     via: 'inproc' | 'http',
     rate: number,
     seconds: number,
@@ -279,9 +353,12 @@ export class Bench {
     const req: PublishRequest = { rate, count, seqStart, size: this.opts.payloadSize, target, maxLagUs: MAX_LAG_MS * 1000 };
     let expected = expectedDeliveries(target, count, subscribers);
     await this.lg.begin(seqStart, count, target.kind === 'spread' ? target.sharedEvery : 0);
-    const s0 = await server.stats();
+    const redis = sys.redis;
+    const [s0, r0] = await Promise.all([Promise.all(sys.nodes.map((n) => n.stats())), redis?.cpuUs()]);
+    const rw0 = nowUs();
     const m0 = machineCpu();
     const self0 = process.cpuUsage();
+    const server = sys.publisher;
     const pub: PublishResponse = via === 'inproc' ? await server.publish(req) : await publishViaHttpApi(server.port, req);
     const pubEnd = nowUs();
     if (pub.aborted) expected = expectedDeliveries(target, pub.sent, subscribers);
@@ -290,18 +367,23 @@ export class Bench {
     }
     await this.waitDelivered(expected, Math.max(3000, seconds * 1500));
     const drainMs = (nowUs() - pubEnd) / 1000;
-    const s1 = await server.stats();
+    const [s1, r1] = await Promise.all([Promise.all(sys.nodes.map((n) => n.stats())), redis?.cpuUs()]);
+    const rw1 = nowUs();
     const m1 = machineCpu();
     const self = process.cpuUsage(self0);
     const r = await this.lg.report(true);
-    const wallUs = s1.wallUs - s0.wallUs;
+    const wallUs = s1[0]!.wallUs - s0[0]!.wallUs;
     const ticks = Math.max(1, m1.total - m0.total);
     const machineBusy = ((m1.busy - m0.busy) / ticks) * CORES * 100;
     // Interrupt and softirq time is mostly the loopback network work of our own traffic.
     const irqCpu = ((m1.irq - m0.irq) / ticks) * CORES * 100;
-    const serverCpu = cpuPercent(s0, s1);
+    const nodeCpu = sys.nodes.map((_n, i) => cpuPercent(s0[i]!, s1[i]!));
+    const serverCpu = nodeCpu.reduce((a, b) => a + b, 0);
+    const redisCpu = r0 !== undefined && r1 !== undefined ? ((r1 - r0) / Math.max(1, rw1 - rw0)) * 100 : undefined;
+    // A Redis server on this machine is part of the system under test, not "other processes".
+    const redisLocal = redis?.local === true && redisCpu !== undefined && Number.isFinite(redisCpu) ? redisCpu : 0;
     const loadgenCpu = (r.cpuUs / wallUs) * 100;
-    const otherCpu = Math.max(0, machineBusy - irqCpu - serverCpu - loadgenCpu - ((self.user + self.system) / wallUs) * 100);
+    const otherCpu = Math.max(0, machineBusy - irqCpu - serverCpu - redisLocal - loadgenCpu - ((self.user + self.system) / wallUs) * 100);
     const windowS = Math.max(count / rate, (r.lastRecvUs - pub.firstUs) / 1e6);
     const res: StepResult = {
       via,
@@ -317,6 +399,8 @@ export class Bench {
       earlyP50: ms(r.early.percentile(50)),
       lateP50: ms(r.late.percentile(50)),
       serverCpu,
+      ...(sys.nodes.length > 1 && { nodeCpu }),
+      ...(redisCpu !== undefined && { redisCpu }),
       loadgenCpu,
       otherCpu,
       irqCpu,
@@ -351,7 +435,10 @@ export class Bench {
     const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
     return (
       `rate ${roundRate(s.rate)}/s → ${Math.round(s.deliveredPerSec)} msg/s, ` +
-      `p50/p95/p99 ${f(s.p50)}/${f(s.p95)}/${f(s.p99)} ms, server CPU ${f(s.serverCpu)}%, ` +
+      `p50/p95/p99 ${f(s.p50)}/${f(s.p95)}/${f(s.p99)} ms, server CPU ${f(s.serverCpu)}%` +
+      (s.nodeCpu !== undefined ? ` (${s.nodeCpu.map((c) => `${f(c)}%`).join(' + ')})` : '') +
+      (s.redisCpu !== undefined ? `, Redis CPU ${f(s.redisCpu)}%` : '') +
+      ', ' +
       `loadgen CPU ${f(s.loadgenCpu)}%, softirq ${f(s.irqCpu)}%, others ${f(s.otherCpu)}%` +
       (s.sustained ? ' ✓' : ` ✗ (${s.reason ?? ''})`)
     );
@@ -365,7 +452,7 @@ export class Bench {
    * Finally one step at half of the best rate, for latency under moderate load.
    */
   async sweep(
-    server: ServerProcess,
+    sys: System,
     variant: Variant,
     via: 'inproc' | 'http',
     target: PublishTarget,
@@ -374,12 +461,13 @@ export class Bench {
     cfg: { stepSeconds: number; maxSteps: number; resolution: number; fixedRates?: number[] | undefined },
     startRate: number,
     reconnect: () => Promise<void>,
+    label: string = VARIANT_LABEL[variant],
   ): Promise<SweepResult> {
     const steps: StepResult[] = [];
     const attempt = async (rate: number, label: string): Promise<StepResult> => {
       for (;;) {
         const t0 = Date.now();
-        const s = await this.step(server, via, roundRate(rate), cfg.stepSeconds, target, subscribers);
+        const s = await this.step(sys, via, roundRate(rate), cfg.stepSeconds, target, subscribers);
         this.log(`    ${label}: ${this.describe(s)}`);
         if (s.sustained) return s;
         await this.quiesce();
@@ -396,7 +484,7 @@ export class Bench {
       }
     };
     const run = async (rate: number): Promise<StepResult> => {
-      const s = await attempt(rate, VARIANT_LABEL[variant]);
+      const s = await attempt(rate, label);
       steps.push(s);
       return s;
     };
@@ -409,7 +497,7 @@ export class Bench {
       return { variant, clients, connected: clients, best, half: null, steps };
     }
     // Warm-up (JIT, buffers): not recorded.
-    await this.step(server, via, roundRate(startRate / 2), Math.min(1, cfg.stepSeconds), target, subscribers);
+    await this.step(sys, via, roundRate(startRate / 2), Math.min(1, cfg.stepSeconds), target, subscribers);
     await this.quiesce();
     let failed = Number.POSITIVE_INFINITY; // lowest failed rate above the best sustained one
     let fails = 0;
@@ -447,7 +535,7 @@ export class Bench {
     }
     let half: StepResult | null = null;
     if (best !== null) {
-      half = await attempt(best.rate / 2, `${VARIANT_LABEL[variant]} at half rate`);
+      half = await attempt(best.rate / 2, `${label} at half rate`);
     }
     return { variant, clients, connected: clients, best, half, steps };
   }
@@ -471,8 +559,12 @@ export class Bench {
     }
   }
 
-  private async withServer<T>(kind: ServerKind, fn: (s: ServerProcess) => Promise<T>): Promise<T> {
-    const server = await ServerProcess.start(kind, this.opts.log);
+  private async withServer<T>(
+    kind: ServerKind,
+    fn: (s: ServerProcess) => Promise<T>,
+    start: { args?: readonly string[]; label?: string } = {},
+  ): Promise<T> {
+    const server = await ServerProcess.start(kind, this.opts.log, start);
     try {
       return await fn(server);
     } finally {
@@ -518,7 +610,7 @@ export class Bench {
               // Start near what this server sustained with the previous subscriber count.
               const hint = this.hint.get(`S1 ${v}`) ?? 100_000;
               const sw = await this.profiled(server, `S1-${n}-${v}`, () =>
-                this.sweep(server, v, via, target, n, n, o, Math.max(1, hint / n), reconnect),
+                this.sweep(single(server), v, via, target, n, n, o, Math.max(1, hint / n), reconnect),
               );
               sw.connected = c.connected;
               if (sw.best !== null) this.hint.set(`S1 ${v}`, sw.best.deliveredPerSec * 0.7);
@@ -550,7 +642,7 @@ export class Bench {
         };
         // At least one shared-channel publication per step (count ≥ n).
         const start = Math.max(o.startRate, n / o.stepSeconds);
-        const sw = await this.profiled(server, `S2-${n}`, () => this.sweep(server, kind, 'inproc', target, n, n, o, start, reconnect));
+        const sw = await this.profiled(server, `S2-${n}`, () => this.sweep(single(server), kind, 'inproc', target, n, n, o, start, reconnect));
         sw.connected = c.connected;
         return sw;
       });
@@ -666,5 +758,106 @@ export class Bench {
       }
     }
     return out;
+  }
+
+  /**
+   * S5: one channel, N subscribers, on (a) one node with the memory engine, (b) one node with the
+   * Redis engine, (c) two nodes over Redis with the subscribers split evenly and publications
+   * injected on node A in-process (and, with `http`, (d) through node B's HTTP API). Same rate search
+   * and sustain rules as S1; each setup starts its search near what the previous one sustained.
+   * Keys live under a prefix unique to the run and are deleted at the end.
+   */
+  async s5(): Promise<S5Result> {
+    const o = this.opts.s5;
+    const n = o.subscribers;
+    const half = Math.floor(n / 2);
+    const target: PublishTarget = { kind: 'single', channel: 'bench' };
+    const subs: Subscriptions = { kind: 'single', channel: 'bench' };
+    const redis = await BenchRedis.connect(o.redisUrl);
+    const prefix = benchPrefix();
+    const redisArgs = ['--engine', 'redis', '--redis-url', o.redisUrl, '--redis-prefix', prefix];
+    const rows: S5Row[] = [];
+    const result: S5Result = { subscribers: n, redisUrl: o.redisUrl, prefix, keysDeleted: 0, rows };
+    this.log(`  S5 with ${n} subscribers; Redis ${o.redisUrl}, key prefix ${prefix}`);
+    // Start near what the previous setup sustained (deliveries/s), else near S1's result.
+    let hint = this.hint.get('S1 gyre') ?? 1_000_000;
+    const startRate = (factor: number) => Math.max(1, (hint * factor) / n);
+    try {
+      // (a), (b): one node.
+      for (const engine of ['memory', 'redis'] as const) {
+        const setup: S5Setup = engine === 'memory' ? 'memory-1' : 'redis-1';
+        this.lg.newSession(n);
+        const row = await this.withServer(
+          'gyre',
+          async (a) => {
+            const c = await this.connectAll(a, 0, n, subs);
+            this.log(`    ${S5_LABEL[setup]}: ${c.connected}/${n} subscribed in ${c.seconds.toFixed(1)} s`);
+            const sys: System = { publisher: a, nodes: [a], ...(engine === 'redis' && { redis }) };
+            const sw = await this.profiled(a, `S5-${n}-${setup}`, () =>
+              this.sweep(sys, 'gyre', 'inproc', target, n, n, o, startRate(engine === 'memory' ? 1 : 0.8), async () => {
+                await this.connectAll(a, 0, n, subs);
+              }, S5_LABEL[setup]),
+            );
+            sw.connected = c.connected;
+            return { setup, nodes: 1, engine, via: 'inproc' as const, subscribers: n, connected: [c.connected], sweep: sw };
+          },
+          engine === 'redis' ? { args: redisArgs, label: 'gyre node A' } : { label: 'gyre node A' },
+        );
+        rows.push(row);
+        if (row.sweep.best !== null) hint = row.sweep.best.deliveredPerSec;
+      }
+      // (c), (d): two nodes over Redis, half of the subscribers on each.
+      this.lg.newSession(n);
+      const started = await Promise.allSettled([
+        ServerProcess.start('gyre', this.opts.log, { args: redisArgs, label: 'gyre node A' }),
+        ServerProcess.start('gyre', this.opts.log, { args: redisArgs, label: 'gyre node B' }),
+      ]);
+      const up = started.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
+      const failed = started.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+      if (failed !== undefined) {
+        await Promise.all(up.map((p) => p.stop()));
+        throw failed.reason;
+      }
+      const [a, b] = up as [ServerProcess, ServerProcess];
+      try {
+        const connect = async () => {
+          const ca = await this.connectAll(a, 0, half, subs);
+          const cb = await this.connectAll(b, half, n, subs);
+          return [ca, cb] as const;
+        };
+        const [ca, cb] = await connect();
+        this.log(
+          `    ${S5_LABEL['redis-2']}: ${ca.connected}/${half} subscribed on A, ${cb.connected}/${n - half} on B ` +
+            `in ${(ca.seconds + cb.seconds).toFixed(1)} s`,
+        );
+        const reconnect = async () => {
+          await connect();
+        };
+        const setups: Array<{ setup: S5Setup; via: 'inproc' | 'http'; publisher: ServerProcess; factor: number }> = [
+          { setup: 'redis-2', via: 'inproc', publisher: a, factor: 0.8 },
+          ...(o.http ? [{ setup: 'redis-2-http' as const, via: 'http' as const, publisher: b, factor: 0.4 }] : []),
+        ];
+        for (const { setup, via, publisher, factor } of setups) {
+          const sys: System = { publisher, nodes: [a, b], redis };
+          const sw = await this.profiled(a, `S5-${n}-${setup}`, () =>
+            this.sweep(sys, via === 'inproc' ? 'gyre' : 'gyre-http', via, target, n, n, o, startRate(factor), reconnect, S5_LABEL[setup]),
+          );
+          sw.connected = ca.connected + cb.connected;
+          rows.push({ setup, nodes: 2, engine: 'redis', via, subscribers: n, connected: [ca.connected, cb.connected], sweep: sw });
+          if (setup === 'redis-2' && sw.best !== null) hint = sw.best.deliveredPerSec;
+        }
+      } finally {
+        await this.lg.close().catch(() => undefined);
+        await Promise.all([a.stop(), b.stop()]);
+      }
+    } finally {
+      try {
+        result.keysDeleted = await redis.deleteKeys(prefix);
+        this.log(`    removed ${result.keysDeleted} Redis keys under ${prefix}.*`);
+      } finally {
+        redis.close();
+      }
+    }
+    return result;
   }
 }

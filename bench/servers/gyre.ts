@@ -1,18 +1,38 @@
 /**
- * Gyre under test: an in-process GyreServer (memory engine, HS256 tokens, HTTP API on the same port),
- * plus the bench control API. In-process publications go through `node.publish`.
- *   node --expose-gc --import tsx bench/servers/gyre.ts
+ * Gyre under test: an in-process GyreServer (HS256 tokens, HTTP API on the same port), plus the bench
+ * control API. In-process publications go through `node.publish`.
+ *   node --expose-gc --import tsx bench/servers/gyre.ts [--engine memory|redis] [--redis-url URL] [--redis-prefix P]
+ * The engine is the in-memory one unless `--engine redis` (or GYRE_BENCH_ENGINE=redis): then Redis at
+ * `--redis-url` / GYRE_BENCH_REDIS_URL (default redis://127.0.0.1:6379) under the key prefix
+ * `--redis-prefix` / GYRE_BENCH_REDIS_PREFIX (default "gyre-bench"; the harness passes one per run,
+ * so that nodes of one run form a cluster and never see another run's keys).
  */
+import { parseArgs } from 'node:util';
 import { validateConfig } from '../../src/config/validate.js';
 import { GyreServer } from '../../src/server.js';
 import { BENCH_API_KEY, BENCH_SECRET } from '../common.js';
 import { runControl } from './control.js';
+
+const { values } = parseArgs({
+  options: {
+    engine: { type: 'string', default: process.env['GYRE_BENCH_ENGINE'] ?? 'memory' },
+    'redis-url': { type: 'string', default: process.env['GYRE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379' },
+    'redis-prefix': { type: 'string', default: process.env['GYRE_BENCH_REDIS_PREFIX'] ?? 'gyre-bench' },
+  },
+});
+if (values.engine !== 'memory' && values.engine !== 'redis') {
+  process.stderr.write(`unknown --engine "${values.engine}" (expected memory or redis)\n`);
+  process.exit(2);
+}
 
 const { config } = validateConfig({
   log: { level: 'error' },
   client: { token: { hmac_secret_key: BENCH_SECRET }, allowed_origins: ['*'] },
   http_api: { key: BENCH_API_KEY },
   channel: { without_namespace: { allow_subscribe_for_client: true } },
+  ...(values.engine === 'redis' && {
+    engine: { type: 'redis', redis: { address: values['redis-url'], prefix: values['redis-prefix'] } },
+  }),
 });
 const server = new GyreServer({ config });
 const port = await server.listen(0, '127.0.0.1');
