@@ -121,6 +121,10 @@ async function serve(args: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A stray rejected promise is a bug to log, never a reason to drop every client.
+  process.on('unhandledRejection', (reason: unknown) => {
+    log.error({ err: reason }, 'unhandled promise rejection (server keeps running)');
+  });
 }
 
 function genconfig(args: string[]): void {
