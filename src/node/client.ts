@@ -3,9 +3,8 @@
  * subscriptions, pings and expiry. Commands of one connection run one after another.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConnectTokenClaims } from '../auth/verifier.js';
 import type { ConnectionContext } from '../handlers/requests.js';
-import { expireAtSeconds, type ConnectResponseFields } from '../handlers/responses.js';
+import { expireAtSeconds } from '../handlers/responses.js';
 import {
   DisconnectException,
   Disconnects,
@@ -42,6 +41,7 @@ import type { GyreNode } from './node.js';
 import { ClientSubscription, type SubscriptionOverride } from './subscription.js';
 import { toRawJson } from './raw-json.js';
 import { expiryFields } from './expiry.js';
+import { grantFromHandler, subscribeGrantFromHandler, type ConnectGrant, type SubscribeGrant } from './grants.js';
 import { mayPublish, mayRead, maySubscribe, type Asker } from './permissions.js';
 import { recoverFrom } from './recovery.js';
 import { checkConnectionToken, checkSubscriptionToken } from './token-checks.js';
@@ -408,13 +408,7 @@ export class Client {
       if (expireAt > 0 && expireAt * 1000 <= Date.now()) {
         throw new ProtocolException(Errors.expired, { msg: 'subscribe service granted an expiry in the past', fields: { channel: resolved.channel } });
       }
-      return {
-        info: optionalRaw(f.info),
-        data: optionalRaw(f.data),
-        override: f.override,
-        expireAt,
-        refreshByServer: this.node.handles('sub_refresh', resolved) !== undefined,
-      };
+      return subscribeGrantFromHandler(f, expireAt, this.node.handles('sub_refresh', resolved) !== undefined);
     }
     if (!maySubscribe(rules, resolved, this.asker())) throw new ProtocolException(Errors.permissionDenied);
     return {};
@@ -812,7 +806,6 @@ export class Client {
 const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);
 const RAW_SUBSCRIBE: ReadonlySet<string> = new Set(['publications', 'data']);
 
-
 /** A subscription set up but not live yet, and what {@link Client.goLive} needs to finish it. */
 export interface SubscriptionSetup {
   sub: ClientSubscription;
@@ -820,42 +813,4 @@ export interface SubscriptionSetup {
   replay: Publication[];
   /** Held-back publications at or below this offset are already covered. */
   skipUpTo: number;
-}
-
-/** What a connection is granted, by its token or by the connect handler. */
-type ConnectGrant = ConnectTokenClaims & { data?: RawJson };
-
-/** What a subscription is granted, by its token or by the subscribe handler. */
-interface SubscribeGrant {
-  info?: RawJson | undefined;
-  data?: RawJson | undefined;
-  override?: SubscriptionOverride | undefined;
-  expireAt?: number | undefined;
-  refreshByServer?: boolean;
-}
-
-function optionalRaw(v: unknown): RawJson | undefined {
-  return v === undefined ? undefined : toRawJson(v);
-}
-
-/** The connect handler's response as a grant (the same shape a token gives). */
-function grantFromHandler(f: ConnectResponseFields): ConnectGrant {
-  const subs: ConnectGrant['subs'] = {};
-  for (const [ch, s] of Object.entries(f.subscriptions ?? {})) {
-    subs[ch] = {
-      ...(s.info !== undefined && { info: toRawJson(s.info) }),
-      ...(s.data !== undefined && { data: toRawJson(s.data) }),
-      ...(s.override !== undefined && { override: s.override }),
-    };
-  }
-  const expireAt = expireAtSeconds(f.expireAt);
-  return {
-    user: f.user,
-    channels: f.channels ?? [],
-    subs,
-    ...(expireAt > 0 && { expireAt }),
-    ...(f.info !== undefined && { info: toRawJson(f.info) }),
-    ...(f.data !== undefined && { data: toRawJson(f.data) }),
-    ...(f.meta !== undefined && { meta: f.meta }),
-  };
 }
