@@ -49,7 +49,24 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): C
   }, walker.warnings);
   checkEvents(config, (key) => walker.label(key));
   checkEngine(config, (key) => walker.label(key), walker.warnings);
+  warnNotEnforced(isTree(input) ? input : {}, walker);
   return { config, warnings: walker.warnings };
+}
+
+/** Typed keys this version reads but does not act on yet, with what bounds the same risk instead. */
+const NOT_ENFORCED: ReadonlyArray<[path: string, instead: string]> = [
+  ['websocket.write_timeout', 'slow clients are bounded by client.queue_max_size'],
+  ['client.concurrency', 'the commands of one connection always run one after another'],
+];
+
+function warnNotEnforced(input: Tree, walker: Walker): void {
+  for (const [path, instead] of NOT_ENFORCED) {
+    let node: unknown = input;
+    for (const part of path.split('.')) node = isTree(node) ? node[part] : undefined;
+    if (node !== undefined && node !== null) {
+      walker.warnings.push(`key "${walker.label(path)}" is not enforced by this Gyre version (${instead})`);
+    }
+  }
 }
 
 /**

@@ -213,3 +213,10 @@ test('hmac_previous_secret_key_valid_until is Unix seconds, stored as ms', () =>
   const { config } = validateConfig({ client: { token: { hmac_previous_secret_key: 'old', hmac_previous_secret_key_valid_until: 1735689600 } } });
   assert.equal(config.client.token.hmac_previous_secret_key_valid_until, 1_735_689_600_000);
 });
+
+test('keys read but not enforced yet warn, naming the key and what bounds the risk instead', () => {
+  const { warnings } = validateConfig({ websocket: { write_timeout: '2s' }, client: { concurrency: 4 } });
+  assert.ok(warnings.some((w) => w.includes('"websocket.write_timeout"') && w.includes('client.queue_max_size')), warnings.join('\n'));
+  assert.ok(warnings.some((w) => w.includes('"client.concurrency"')), warnings.join('\n'));
+  assert.deepEqual(validateConfig({}).warnings, []);
+});
