@@ -3,10 +3,10 @@
  * application code running in the same process as the node.
  */
 import type { NodeInfo } from '../cluster/cluster.js';
-import type { ClientInfoResult } from './client/types.js';
+import type { ClientInfoResult, HistoryResult } from './client/types.js';
 import type { CommandExecutor } from './executor.js';
 
-export type { ClientInfoResult, NodeInfo };
+export type { ClientInfoResult, HistoryResult, NodeInfo };
 
 /** A publication's place in its channel (both absent when the channel keeps no history). */
 export interface StreamPositionResult {
@@ -30,11 +30,6 @@ export interface HistoryOptions {
   reverse?: boolean;
 }
 
-export interface HistoryResult {
-  publications: Array<{ data: unknown; info?: ClientInfoResult; offset?: number; tags?: Record<string, string> }>;
-  offset: number;
-  epoch: string;
-}
 
 export interface UserTarget {
   /** Only this connection of the user. */

@@ -50,3 +50,15 @@ export function loadApiService(): Promise<LoadedService> {
 export function loadProxyService(): Promise<LoadedService> {
   return cached('proxy.proto', ['centrifugal', 'centrifugo', 'proxy'], 'CentrifugoProxy');
 }
+
+/** Stops a gRPC server: calls in flight may finish within `graceMs`, then the rest are cancelled. */
+export function shutdownGrpcServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.forceShutdown(), graceMs);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

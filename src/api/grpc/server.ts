@@ -12,7 +12,7 @@ import type { GrpcApiConfig } from '../../config/types.js';
 import type { GyreNode } from '../../node/node.js';
 import { errorOf, type CommandExecutor } from '../executor.js';
 import { API_METHODS, requestToParams, resultToProto, type GrpcMethod, type Message } from './convert.js';
-import { loadApiService } from './protos.js';
+import { loadApiService, shutdownGrpcServer } from './protos.js';
 
 /** A batch that could not run (its response has no error field): a gRPC status instead. */
 class BatchFailed extends Error {
@@ -97,13 +97,6 @@ export class GrpcApiServer {
 
   /** Stops: calls in flight may finish within `graceMs`, then the rest are cancelled. */
   close(graceMs = 1000): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.server.forceShutdown(), graceMs);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return shutdownGrpcServer(this.server, graceMs);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
-import { loadProxyService } from '../../api/grpc/protos.js';
+import { loadProxyService, shutdownGrpcServer } from '../../api/grpc/protos.js';
 import { Handlers } from '../../handlers/pipeline.js';
 import type { RequestType } from '../../handlers/requests.js';
 import { fromProto, GRPC_METHODS, toProto, type JsonMessage } from '../codec.js';
@@ -98,13 +98,6 @@ export class GrpcProxyBackend {
 
   /** Stops: in-flight calls may finish within `graceMs`, then the rest are cancelled. */
   close(graceMs = 1000): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.server.forceShutdown(), graceMs);
-      timer.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return shutdownGrpcServer(this.server, graceMs);
   }
 }
