@@ -228,10 +228,7 @@ export class OwnRedis {
   async down(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
-    if (proc === undefined || proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGKILL');
-    await exited;
+    await killAndWait(proc);
   }
 
   /** A command on this server (test setup and inspection). */
@@ -300,9 +297,14 @@ export class OwnNats {
   async down(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
-    if (proc === undefined || proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGKILL');
-    await exited;
+    await killAndWait(proc);
   }
+}
+
+/** SIGKILLs a child process (an abrupt loss, no goodbye to clients) and waits for its exit. */
+async function killAndWait(proc: ChildProcess | undefined): Promise<void> {
+  if (proc === undefined || proc.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGKILL');
+  await exited;
 }
