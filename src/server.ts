@@ -4,13 +4,13 @@
  * gracefully.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CommandExecutor } from './api/executor.js';
 import type { GrpcApiServer } from './api/grpc/server.js';
-import { HttpApi, send } from './api/http.js';
+import { answerClientError, HttpApi, send } from './api/http.js';
 import type { GyreConfig } from './config/types.js';
 import type { ClusterOptions } from './cluster/cluster.js';
 import { createEngine } from './engine/factory.js';
@@ -82,14 +82,14 @@ export class GyreServer {
     this.http = listenerServer(config, (req, res) => this.onRequest(req, res));
     if (config.http_server.internal_port > 0) {
       // Internal endpoints (server API, health) on their own port, off the public one.
-      this.internal = createServer((req, res) => {
+      this.internal = createServer(httpTimeouts(config), (req, res) => {
         if (!this.serveInternal(req, res)) send(res, 404, { error: 'not found' });
       });
     }
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.http.on('clientError', (err, socket) => {
-      log.debug({ err: err.message }, 'bad HTTP request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.http.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      log.debug({ err: err.message, code: err.code }, 'bad or timed-out HTTP request');
+      answerClientError(err, socket);
     });
   }
 
@@ -255,11 +255,27 @@ export class GyreServer {
   }
 }
 
-/** An HTTP server, or an HTTPS one when `http_server.tls.enabled`. */
+/** An HTTP server, or an HTTPS one when `http_server.tls.enabled`, with the configured timeouts. */
 function listenerServer(config: GyreConfig, listener: RequestListener): Server {
   const tls = config.http_server.tls;
-  if (!tls.enabled) return createServer(listener);
-  return createTlsServer({ cert: readFileSync(tls.cert_pem_file), key: readFileSync(tls.key_pem_file) }, listener);
+  if (!tls.enabled) return createServer(httpTimeouts(config), listener);
+  return createTlsServer({ ...httpTimeouts(config), cert: readFileSync(tls.cert_pem_file), key: readFileSync(tls.key_pem_file) }, listener);
+}
+
+/**
+ * `http_server.read_header_timeout`, `read_timeout` and `idle_timeout` as Node's server options:
+ * sockets that trickle their headers (slowloris) or bodies, or sit idle between requests, are
+ * dropped. Node checks the first two every `connectionsCheckingInterval`.
+ */
+function httpTimeouts(config: GyreConfig): ServerOptions {
+  const { read_header_timeout: headers, read_timeout: request, idle_timeout: idle } = config.http_server;
+  const shortest = Math.min(...[headers, request].filter((t) => t > 0), 10_000);
+  return {
+    headersTimeout: headers,
+    requestTimeout: request,
+    keepAliveTimeout: idle,
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(shortest / 2))),
+  };
 }
 
 function listenOn(server: Server, port: number, host: string | undefined): Promise<void> {

@@ -3,13 +3,14 @@
  * HTTP API (and later the gRPC API and in-process callers). Methods take decoded JSON parameters
  * and return JSON-ready results, or throw a {@link ProtocolException}.
  */
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { Disconnects, Errors, ProtocolException, Unsubscribes } from '../protocol/codes.js';
 import type { Publication } from '../protocol/types.js';
 import type { GyreNode } from '../node/node.js';
 import { b64ToRawJson, toRawJson } from '../node/raw-json.js';
 import type { SubscriptionOverride } from '../node/subscription.js';
 import { asParams, bool, boolValue, int, obj, reqStr, str, strList, strMap, type Params } from './params.js';
-import { globToRegExp } from './glob.js';
+import { compileGlob, MAX_PATTERN_LENGTH } from './glob.js';
 
 /** A JSON-ready API result object. */
 export type ApiResult = Record<string, unknown>;
@@ -114,17 +115,16 @@ export class CommandExecutor {
   private async broadcast(p: Params): Promise<ApiResult> {
     const channels = strList(p, 'channels');
     if (channels.length === 0) throw new ProtocolException(Errors.badRequest);
+    this.checkBatchSize(channels.length, 'channels in a broadcast');
     const data = this.payload(p);
-    const responses = await Promise.all(
-      channels.map(async (channel): Promise<ApiReply> => {
-        try {
-          if (channel === '') throw new ProtocolException(Errors.badRequest);
-          return { result: await this.publishOne(channel, data, p) };
-        } catch (e) {
-          return { error: errorOf(e, this.node) };
-        }
-      }),
-    );
+    const responses = await inChunks(channels, true, async (channel): Promise<ApiReply> => {
+      try {
+        if (channel === '') throw new ProtocolException(Errors.badRequest);
+        return { result: await this.publishOne(channel, data, p) };
+      } catch (e) {
+        return { error: errorOf(e, this.node) };
+      }
+    });
     return { responses };
   }
 
@@ -240,6 +240,9 @@ export class CommandExecutor {
   /** The channels with subscribers on any node, with their subscriber counts summed over nodes. */
   private async channels(p: Params): Promise<ApiResult> {
     const pattern = str(p, 'pattern');
+    if (pattern.length > MAX_PATTERN_LENGTH) {
+      throw new ProtocolException({ code: Errors.badRequest.code, message: `pattern longer than ${MAX_PATTERN_LENGTH} characters` });
+    }
     const channels = this.localChannels(pattern);
     for (const reply of await this.node.cluster.survey('channels', { pattern })) {
       if (typeof reply !== 'object' || reply === null) continue;
@@ -253,10 +256,11 @@ export class CommandExecutor {
 
   /** This node's channels matching a glob pattern ("" = all). */
   private localChannels(pattern: string): Record<string, { num_clients: number }> {
-    const re = pattern === '' ? undefined : globToRegExp(pattern);
     const channels: Record<string, { num_clients: number }> = {};
+    if (pattern.length > MAX_PATTERN_LENGTH) return channels;
+    const matches = pattern === '' ? undefined : compileGlob(pattern);
     for (const name of this.node.hub.channelNames()) {
-      if (re === undefined || re.test(name)) channels[name] = { num_clients: this.node.hub.subscriberCount(name) };
+      if (matches === undefined || matches(name)) channels[name] = { num_clients: this.node.hub.subscriberCount(name) };
     }
     return channels;
   }
@@ -273,6 +277,7 @@ export class CommandExecutor {
   private async batch(p: Params): Promise<ApiResult> {
     const commands = p['commands'];
     if (!Array.isArray(commands)) throw new ProtocolException(Errors.badRequest);
+    this.checkBatchSize(commands.length, 'commands in a batch');
     const run = async (cmd: unknown): Promise<Record<string, unknown>> => {
       const c = asParams(cmd);
       const method = Object.keys(c).find((k) => this.methods.has(k) && k !== 'batch');
@@ -280,8 +285,18 @@ export class CommandExecutor {
       const r = await this.reply(method, c[method]);
       return 'result' in r ? { [method]: r.result } : r;
     };
-    const replies = bool(p, 'parallel') ? await Promise.all(commands.map(run)) : await sequential(commands, run);
-    return { replies };
+    return { replies: await inChunks(commands, bool(p, 'parallel'), run) };
+  }
+
+  /** Error 106 when a batch or broadcast is larger than `http_api.max_batch_size`. */
+  private checkBatchSize(size: number, what: string): void {
+    const max = this.node.config.http_api.max_batch_size;
+    if (max > 0 && size > max) {
+      throw new ProtocolException(
+        { code: Errors.limitExceeded.code, message: `${size} ${what}: more than http_api.max_batch_size (${max})` },
+        { msg: 'server API: batch too large', fields: { size, max } },
+      );
+    }
   }
 }
 
@@ -289,9 +304,21 @@ function opt<K extends string>(key: K, v: boolean | undefined): Partial<Record<K
   return v === undefined ? {} : ({ [key]: v } as Record<K, boolean>);
 }
 
-async function sequential<T, R>(items: readonly T[], fn: (t: T) => Promise<R>): Promise<R[]> {
+/** Items of a batch or broadcast handled between two turns of the event loop. */
+const CHUNK = 100;
+
+/**
+ * Runs `fn` over the items, one after another or `parallel` within chunks, and lets the event loop
+ * serve everyone else between chunks: a large batch never blocks the node.
+ */
+async function inChunks<T, R>(items: readonly T[], parallel: boolean, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
-  for (const item of items) out.push(await fn(item));
+  for (let i = 0; i < items.length; i += CHUNK) {
+    if (i > 0) await yieldTurn();
+    const chunk = items.slice(i, i + CHUNK);
+    if (parallel) out.push(...(await Promise.all(chunk.map(fn))));
+    else for (const item of chunk) out.push(await fn(item));
+  }
   return out;
 }
 

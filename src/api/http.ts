@@ -6,12 +6,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { HttpApiConfig } from '../config/types.js';
 import type { GyreNode } from '../node/node.js';
+import { ProtocolException } from '../protocol/codes.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import { errorOf, type CommandExecutor } from './executor.js';
-
-/** Largest request body the API reads. */
-export const MAX_API_BODY = 16 * 1024 * 1024;
 
 const TRANSPORT_STATUS: Readonly<Record<number, number>> = { 100: 500, 102: 404, 104: 404, 107: 400, 108: 400, 112: 416, 113: 409 };
 
@@ -50,18 +50,28 @@ export class HttpApi {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+    // Refusals answer at once and close the connection: the body is never read.
+    if (req.method !== 'POST') return refuse(res, 405, 'method not allowed');
     if (!this.authorized(req, url)) {
       this.node.log.info({ path: url.pathname }, 'server API: unauthorized request');
-      return send(res, 401, { error: 'unauthorized' });
+      return refuse(res, 401, 'unauthorized');
+    }
+    const limit = this.config.max_request_body_size;
+    if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) {
+      this.node.log.info({ path: url.pathname, limit }, 'server API: request body too large');
+      return refuse(res, 413, 'request body too large');
     }
     let body: unknown;
     try {
-      body = await readJson(req);
+      body = await readJson(req, limit);
     } catch (e) {
-      const tooLarge = e instanceof BodyTooLarge;
-      this.node.log.info({ path: url.pathname, reason: tooLarge ? 'body too large' : 'malformed JSON' }, 'server API: bad request');
-      return send(res, tooLarge ? 413 : 400, { error: tooLarge ? 'request body too large' : 'bad request' });
+      if (e instanceof BodyTooLarge) {
+        this.node.log.info({ path: url.pathname, limit }, 'server API: request body too large');
+        return refuse(res, 413, 'request body too large');
+      }
+      const reason = e instanceof TooDeep ? e.message : 'malformed JSON';
+      this.node.log.info({ path: url.pathname, reason }, 'server API: bad request');
+      return send(res, 400, { error: e instanceof TooDeep ? `bad request: ${reason}` : 'bad request' });
     }
     let method = url.pathname.slice(this.config.handler_prefix.length + 1);
     let params: unknown = body;
@@ -79,7 +89,8 @@ export class HttpApi {
       send(res, 200, { result });
     } catch (e) {
       const error = errorOf(e, this.node);
-      this.node.log.debug({ method, code: error.code }, 'server API error');
+      if (e instanceof ProtocolException && e.log !== undefined) this.node.log.info({ method, code: error.code, ...e.log.fields }, e.log.msg);
+      else this.node.log.debug({ method, code: error.code }, 'server API error');
       if (transportMode && method !== 'batch' && method !== 'broadcast') {
         send(res, TRANSPORT_STATUS[error.code] ?? 400, error);
       } else {
@@ -90,8 +101,10 @@ export class HttpApi {
 }
 
 class BodyTooLarge extends Error {}
+class TooDeep extends Error {}
 
-function readJson(req: IncomingMessage): Promise<unknown> {
+/** Reads a JSON body of at most `limit` bytes (0 = no limit). */
+function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -99,7 +112,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
       size += chunk.length;
-      if (size > MAX_API_BODY) {
+      if (limit > 0 && size > limit) {
         failed = true;
         reject(new BodyTooLarge());
         return;
@@ -109,6 +122,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     req.on('end', () => {
       if (failed) return;
       const text = Buffer.concat(chunks).toString('utf8');
+      if (jsonTooDeep(text)) return reject(new TooDeep(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
       try {
         resolve(text.trim() === '' ? {} : JSON.parse(text));
       } catch (e) {
@@ -117,6 +131,22 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
   });
+}
+
+/**
+ * Answers a request that failed before any handler saw it (Node's `clientError`): 408 when it did
+ * not arrive within `http_server.read_header_timeout` / `read_timeout`, 400 when it is not HTTP.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Answers `{"error": message}` and closes the connection after it, leaving the request body unread. */
+function refuse(res: ServerResponse, status: number, message: string): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  send(res, status, { error: message });
 }
 
 /** Writes a JSON response. */

@@ -32,6 +32,10 @@ export function checkConfig(config: GyreConfig, raw: Record<string, unknown>, la
     fail('client.pong_timeout', `must be less than client.ping_interval (${ping}ms), got ${pong}ms`);
   }
 
+  if (config.client.error_limit > 0 && config.client.error_limit_interval <= 0) {
+    fail('client.error_limit_interval', 'must be positive while client.error_limit is set');
+  }
+
   const personal = config.client.subscribe_to_user_personal_channel;
   const personalKey = 'client.subscribe_to_user_personal_channel';
   if (personal.enabled) {
@@ -41,6 +45,11 @@ export function checkConfig(config: GyreConfig, raw: Record<string, unknown>, la
     if (personal.single_connection && options !== undefined && !options.presence) {
       fail(`${personalKey}.single_connection`, `needs presence enabled in ${ns === '' ? 'channel.without_namespace' : `namespace "${ns}"`}`);
     }
+  }
+
+  const { read_header_timeout: headers, read_timeout: request } = config.http_server;
+  if (headers > 0 && request > 0 && headers > request) {
+    fail('http_server.read_header_timeout', `must not be longer than http_server.read_timeout (${request}ms), got ${headers}ms`);
   }
 
   const tls = config.http_server.tls;

@@ -87,6 +87,9 @@ export function defaultConfig(): GyreConfig {
       port: 8000,
       internal_port: 0,
       tls: { enabled: false, cert_pem_file: '', key_pem_file: '' },
+      read_header_timeout: 10_000,
+      read_timeout: 60_000,
+      idle_timeout: 30_000,
     },
     log: { level: 'info', file: '' },
     engine: { type: 'memory', redis: defaultRedis() },
@@ -112,6 +115,8 @@ export function defaultConfig(): GyreConfig {
       recovery_max_publication_limit: 300,
       insecure: false,
       concurrency: 0,
+      error_limit: 1000,
+      error_limit_interval: 10_000,
       subscribe_to_user_personal_channel: {
         enabled: false,
         personal_channel_namespace: '',
@@ -139,6 +144,8 @@ export function defaultConfig(): GyreConfig {
       insecure: false,
       error_mode: '',
       external: false,
+      max_request_body_size: 16 * 1024 * 1024,
+      max_batch_size: 10_000,
     },
     grpc_api: defaultGrpcApi(),
     websocket: {

@@ -261,6 +261,9 @@ export const configSchema: ObjectSchema = {
         port: { kind: 'integer', min: 0, max: 65535 },
         internal_port: { kind: 'integer', min: 0, max: 65535, numericString: true },
         tls: obj({ enabled: bool, cert_pem_file: str, key_pem_file: str }, TLS_UNTYPED),
+        read_header_timeout: dur,
+        read_timeout: dur,
+        idle_timeout: dur,
       },
       ['internal_address', 'tls_autocert', 'tls_external', 'internal_tls', 'http3', 'h2c_external'],
     ),
@@ -292,6 +295,8 @@ export const configSchema: ObjectSchema = {
         recovery_max_publication_limit: count,
         insecure: bool,
         concurrency: count,
+        error_limit: count,
+        error_limit_interval: dur,
         subscribe_to_user_personal_channel: obj({
           enabled: bool,
           personal_channel_namespace: str,
@@ -332,6 +337,8 @@ export const configSchema: ObjectSchema = {
       insecure: bool,
       error_mode: { kind: 'enum', values: ['', 'transport'] },
       external: bool,
+      max_request_body_size: count,
+      max_batch_size: count,
     }),
     grpc_api: grpcApiSchema,
     websocket: obj(

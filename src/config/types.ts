@@ -93,6 +93,13 @@ export interface ClientConfig {
   recovery_max_publication_limit: number;
   insecure: boolean;
   concurrency: number;
+  /**
+   * Gyre's own: error replies a connection may get within `error_limit_interval` before it is
+   * closed with 3509 "too many errors" (0 = no limit); also bad messages on the event endpoint.
+   */
+  error_limit: number;
+  /** Gyre's own: the interval (ms) of `error_limit`; a connection's error log lines come at most once per interval. */
+  error_limit_interval: number;
   subscribe_to_user_personal_channel: {
     enabled: boolean;
     personal_channel_namespace: string;
@@ -120,6 +127,12 @@ export interface HttpServerConfig {
   port: number;
   internal_port: number;
   tls: { enabled: boolean; cert_pem_file: string; key_pem_file: string };
+  /** Gyre's own: ms to receive a request's headers (WebSocket upgrades included); 0 = no limit. */
+  read_header_timeout: number;
+  /** Gyre's own: ms to receive a whole request, body included; 0 = no limit. */
+  read_timeout: number;
+  /** Gyre's own: ms an idle keep-alive connection is kept open between requests. */
+  idle_timeout: number;
 }
 
 export type LogLevel = 'none' | 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -136,6 +149,10 @@ export interface HttpApiConfig {
   insecure: boolean;
   error_mode: '' | 'transport';
   external: boolean;
+  /** Gyre's own: the largest request body read, in bytes (larger: 413); 0 = no limit. */
+  max_request_body_size: number;
+  /** Gyre's own: the most commands in one `batch` and channels in one `broadcast` (HTTP and gRPC API); 0 = no limit. */
+  max_batch_size: number;
 }
 
 export interface WebsocketConfig {

@@ -55,7 +55,6 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): C
 
 /** Typed keys this version reads but does not act on yet, with what bounds the same risk instead. */
 const NOT_ENFORCED: ReadonlyArray<[path: string, instead: string]> = [
-  ['websocket.write_timeout', 'slow clients are bounded by client.queue_max_size'],
   ['client.concurrency', 'the commands of one connection always run one after another'],
 ];
 

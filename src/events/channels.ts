@@ -3,15 +3,16 @@
  * engine's broker like any publication, so they reach every node with memory, Redis or NATS alike,
  * and a node receives them only while it has connections that want them (no polling).
  *
- * The names start with a non-ASCII character: Centrifugo clients and the server API only accept
- * ASCII channel names, so nobody can subscribe to, or publish into, these channels from outside.
+ * The names start with the node's reserved internal prefix, which clients and the server API are
+ * refused: nobody can subscribe to, or publish into, these channels from outside.
  */
+import { INTERNAL_CHANNEL_PREFIX } from '../node/channel-rules.js';
 import type { HubSubscriber } from '../node/hub.js';
 import type { Publication } from '../protocol/types.js';
 import type { OutFrame } from '../transport/frame.js';
 
 /** Prefix of every internal channel of the event endpoint. */
-export const EVENTS_CHANNEL_PREFIX = '\u00a7events:';
+export const EVENTS_CHANNEL_PREFIX = `${INTERNAL_CHANNEL_PREFIX}events:`;
 
 /** The channel every node with the event endpoint subscribes to, for `broadcast`. */
 export const BROADCAST_CHANNEL = `${EVENTS_CHANNEL_PREFIX}broadcast`;

@@ -1,4 +1,5 @@
 /** Decoding of incoming `{"event": NAME, "data": ...}` frames and encoding of outgoing ones. */
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import { EventErrorCodes } from './errors.js';
 
 /** A decoded message, or why the frame is not one. */
@@ -16,6 +17,9 @@ export function decodeEventMessage(text: string): Decoded {
     value = JSON.parse(text);
   } catch (e) {
     return { ok: false, code: EventErrorCodes.badJson, reason: `malformed JSON: ${(e as Error).message}` };
+  }
+  if (jsonTooDeep(text)) {
+    return { ok: false, code: EventErrorCodes.badMessage, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;

@@ -2,6 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
+import type { ClientConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { ErrorBudget } from '../node/error-budget.js';
 import type { WebSocketTransport } from '../transport/websocket.js';
 import type { EventConnectionInfo } from './types.js';
 
@@ -24,11 +27,17 @@ export class EventConnection implements EventConnectionInfo {
   /** The end of this connection's task chain: its hooks and messages run one after another. */
   private tail: Promise<void> = Promise.resolve();
 
+  /** Its errors: counted against `client.error_limit`, a few log lines per interval. */
+  readonly errors: ErrorBudget;
+
   constructor(
     readonly ws: WebSocket,
     readonly transport: WebSocketTransport,
     req: IncomingMessage,
+    log: Logger,
+    limits: Pick<ClientConfig, 'error_limit' | 'error_limit_interval'>,
   ) {
+    this.errors = new ErrorBudget(log, { connection: this.id }, { limit: limits.error_limit, interval: limits.error_limit_interval });
     this.headers = req.headers;
     this.secWebSocketKey = req.headers['sec-websocket-key'] ?? '';
     this.remoteAddress = req.socket.remoteAddress;

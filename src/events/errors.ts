@@ -3,6 +3,7 @@
  * `error` event, `{"event": "error", "data": {"code", "reason", "event"?}}`; `code` is one of
  * {@link EventErrorCodes} or an application's own code from an {@link EventError}.
  */
+import { Disconnects } from '../protocol/codes.js';
 
 /** The `code` values Gyre itself sends in `error` events. */
 export const EventErrorCodes = Object.freeze({
@@ -33,12 +34,15 @@ export class EventError extends Error {
   }
 }
 
-/** Close codes used by the event endpoint. */
+/**
+ * Close codes used by the event endpoint (besides 3008 "slow" and 3009 "write error" for a peer
+ * that cannot keep up, from the transport): the protocol's own, from the one registry.
+ */
 export const EventCloses = Object.freeze({
   /** Server shutdown (WebSocket "going away"). */
   shutdown: Object.freeze({ code: 1001, reason: 'shutdown' }),
   /** More messages waiting for their listeners than allowed. */
-  tooManyRequests: Object.freeze({ code: 3013, reason: 'too many requests' }),
-  /** The outgoing queue overflowed (`client.queue_max_size`). */
-  slow: Object.freeze({ code: 3008, reason: 'slow' }),
+  tooManyRequests: Disconnects.tooManyRequests,
+  /** More bad messages than `client.error_limit` allows. */
+  tooManyErrors: Disconnects.tooManyErrors,
 });

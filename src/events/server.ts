@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
-import { send } from '../api/http.js';
+import { answerClientError, send } from '../api/http.js';
 import type { EventsConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { GyreNode } from '../node/node.js';
@@ -172,7 +172,6 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
     if (!Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
       throw new RangeError(`events: close code must be 1000 or 3000-4999, got ${code}`);
     }
-    if (Buffer.byteLength(reason) > 123) throw new RangeError('events: close reason must be at most 123 bytes');
     const conn = this.connections.get(connectionId);
     if (conn === undefined || conn.closed) return false;
     conn.closing = true;
@@ -240,9 +239,7 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
     if (this.config.port > 0) {
       const own = this.opts.createListener((req, res) => this.onOwnRequest(req, res));
       own.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onOwnUpgrade(req, socket, head));
-      own.on('clientError', (_err, socket: Duplex) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      });
+      own.on('clientError', (err: Error & { code?: string }, socket: Duplex) => answerClientError(err, socket));
       this.own = own;
       await new Promise<void>((resolve, reject) => {
         own.once('error', reject);
@@ -310,12 +307,15 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
   // ---- connections ----
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const transport = new WebSocketTransport(ws, req, this.node.config.client.queue_max_size, false);
-    const conn = new EventConnection(ws, transport, req);
-    transport.onSlow = () => {
-      this.log.warn({ connection: conn.id }, 'events: connection too slow (outgoing queue full), closing');
+    const transport = new WebSocketTransport(ws, req, {
+      maxQueued: this.node.config.client.queue_max_size,
+      writeTimeout: this.node.config.websocket.write_timeout,
+    });
+    const conn = new EventConnection(ws, transport, req, this.log, this.node.config.client);
+    transport.onWriteFailure = (d) => {
+      this.log.warn({ connection: conn.id, code: d.code }, 'events: connection too slow, closing');
       conn.closing = true;
-      transport.close(EventCloses.slow);
+      transport.close(d);
     };
     this.connections.set(conn.id, conn);
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onFrame(conn, data, isBinary));
@@ -363,8 +363,8 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
         ? { ok: false as const, code: EventErrorCodes.badMessage, reason: 'binary frames are not supported: send JSON text' }
         : decodeEventMessage(text);
     if (!decoded.ok) {
-      this.log.info({ connection: conn.id, code: decoded.code, reason: decoded.reason }, 'events: bad message');
       this.sendError(conn, decoded.code, decoded.reason);
+      this.recordError(conn, 'info', { code: decoded.code, reason: decoded.reason }, 'events: bad message', true);
       return;
     }
     const { event, data } = decoded;
@@ -372,8 +372,8 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
     await this.runHooks('message', message, conn.id);
     const listeners = this.listeners.get(event);
     if (listeners === undefined) {
-      this.log.info({ connection: conn.id, event }, 'events: no listener for the event');
       this.sendError(conn, EventErrorCodes.unknownEvent, `no listener for event ${JSON.stringify(event)}`, event);
+      this.recordError(conn, 'info', { event }, 'events: no listener for the event', true);
       return;
     }
     try {
@@ -381,14 +381,27 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
     } catch (error) {
       const known = error instanceof EventError;
       if (known) {
-        this.log.info({ connection: conn.id, event, code: error.code, reason: error.message }, 'events: listener rejected the message');
+        this.recordError(conn, 'info', { event, code: error.code, reason: error.message }, 'events: listener rejected the message', false);
       } else {
-        this.log.error({ connection: conn.id, event, err: error }, 'events: listener failed');
+        this.recordError(conn, 'error', { event, err: error }, 'events: listener failed', false);
       }
       await this.runHooks('message_handler_exception', { message, error }, conn.id);
       if (known) this.sendError(conn, error.code, error.message, event);
       else this.sendError(conn, EventErrorCodes.internal, `the listener of event ${JSON.stringify(event)} failed`, event);
     }
+  }
+
+  /** Logs a connection's error through its budget; closes it with 3509 when it made too many. */
+  private recordError(
+    conn: EventConnection,
+    level: 'info' | 'error',
+    fields: Record<string, unknown>,
+    msg: string,
+    counts: boolean,
+  ): void {
+    if (!conn.errors.record(level, fields, msg, counts) || conn.closing) return;
+    conn.closing = true;
+    conn.transport.close(EventCloses.tooManyErrors);
   }
 
   private onSocketError(conn: EventConnection, err: Error): void {
@@ -401,6 +414,7 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
 
   private onClose(conn: EventConnection, code: number, reason: string): void {
     conn.closed = true;
+    conn.errors.flush();
     this.connections.delete(conn.id);
     const userId = conn.userId;
     if (this.state === 'running') void this.users.unbind(conn);

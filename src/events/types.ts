@@ -56,8 +56,9 @@ export interface EventsApi<Out extends object = AnyEvents> {
   sendToUser<K extends EventName<Out>>(userId: string | number, event: K, data: Out[K]): Promise<void>;
   /**
    * Closes a connection of this node (after what is queued for it) with a WebSocket close code
-   * (1000 or 3000-4999) and a reason (at most 123 bytes); false when it is not here.
-   * @throws RangeError for a code or reason WebSocket does not allow.
+   * (1000 or 3000-4999) and a reason (cut to 123 UTF-8 bytes, on a character boundary); false when
+   * it is not here.
+   * @throws RangeError for a code WebSocket does not allow.
    */
   disconnect(connectionId: string, code?: number, reason?: string): boolean;
   /**

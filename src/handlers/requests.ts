@@ -3,6 +3,7 @@
  * fields of Centrifugo's proxy requests. A request is answered once, with `respond`, `error` or
  * `disconnect`; attributes are immutable (`withAttribute` returns a copy sharing the same answer).
  */
+import { closeReason } from '../protocol/codes.js';
 import type { AnswerSlot } from './answer.js';
 import type {
   ConnectResponse,
@@ -43,9 +44,6 @@ export interface ConnectionContext {
   /** Connection meta from the connect response (or token), never seen by clients. */
   readonly meta: unknown;
 }
-
-/** Limits checked when a service answers with an error or a disconnect. */
-const MAX_REASON_BYTES = 123;
 
 abstract class BaseRequest<R> {
   abstract readonly type: RequestType;
@@ -108,7 +106,7 @@ abstract class BaseRequest<R> {
    * the protocol's own codes). The reason is cut to 123 bytes.
    */
   disconnect(code: number, reason: string): void {
-    this.slot.set({ kind: 'disconnect', disconnect: { code, reason: truncate(reason) } });
+    this.slot.set({ kind: 'disconnect', disconnect: { code, reason: closeReason(reason) } });
   }
 
   /** A copy of this request with one more attribute; it shares this request's answer. */
@@ -128,12 +126,6 @@ abstract class BaseRequest<R> {
   getAttributes(): ReadonlyMap<string, unknown> {
     return this.attributes;
   }
-}
-
-function truncate(reason: string): string {
-  const buf = Buffer.from(reason, 'utf8');
-  if (buf.length <= MAX_REASON_BYTES) return reason;
-  return new TextDecoder().decode(buf.subarray(0, MAX_REASON_BYTES)).replace(/\uFFFD+$/, '');
 }
 
 /** A client connects (without a token). */

@@ -1,10 +1,22 @@
 /**
- * Channel naming rules: namespace lookup, private (`$`) and user-limited (`#`) channels, length and
- * regex checks. Built once from config; consulted on every subscribe, publish, presence and history.
+ * Channel naming rules: namespace lookup, private (`$`) and user-limited (`#`) channels, and the
+ * name checks of channels named by clients. Built once from config; consulted on every subscribe,
+ * publish, presence and history.
  */
 import { compileConfigRegex } from '../config/regex.js';
 import type { ChannelConfig, ChannelOptions } from '../config/types.js';
 import { Errors, ProtocolException } from '../protocol/codes.js';
+
+/**
+ * The first character of Gyre's internal channels (the event endpoint's user and broadcast
+ * channels): names starting with it are reserved, refused (107) to clients and the server API.
+ */
+export const INTERNAL_CHANNEL_PREFIX = '\u00a7';
+
+/** True for one of Gyre's internal channels (see {@link INTERNAL_CHANNEL_PREFIX}). */
+export function isInternalChannel(name: string): boolean {
+  return name.startsWith(INTERNAL_CHANNEL_PREFIX);
+}
 
 /** A channel resolved to its namespace. */
 export interface ResolvedChannel {
@@ -14,6 +26,12 @@ export interface ResolvedChannel {
   readonly isPrivate: boolean;
   /** True when history is on (both history_size and history_ttl set). */
   readonly history: boolean;
+  /** The name after the private prefix and the namespace (what `channel_regex` applies to). */
+  readonly name: string;
+}
+
+function resolved(channel: string, namespace: string, options: ChannelOptions, isPrivate: boolean, name: string): ResolvedChannel {
+  return { channel, namespace, options, isPrivate, history: options.history_size > 0 && options.history_ttl > 0, name };
 }
 
 export class ChannelRules {
@@ -28,34 +46,43 @@ export class ChannelRules {
   }
 
   /**
-   * Resolves a channel or throws 102 (unknown namespace) / 107 (bad name: empty, too long, not ASCII,
-   * or not matching the namespace's channel_regex, as in Centrifugo).
+   * Resolves a channel to its namespace, or throws 102 (unknown namespace) / 107 (empty, not valid
+   * UTF-8, or internal). This is all the server API and token-given channels are checked for, as in
+   * Centrifugo; channels named by clients also pass {@link resolveForClient}'s name checks.
    */
   resolve(channel: string): ResolvedChannel {
     const cfg = this.config;
-    if (channel.length === 0 || channel.length > cfg.max_length || !isAscii(channel)) {
+    if (channel.length === 0 || isInternalChannel(channel) || LONE_SURROGATE.test(channel)) {
       throw new ProtocolException(Errors.badRequest);
     }
     const isPrivate = cfg.private_prefix !== '' && channel.startsWith(cfg.private_prefix);
     const bare = isPrivate ? channel.slice(cfg.private_prefix.length) : channel;
     const boundary = bare.indexOf(cfg.namespace_boundary);
-    let options: ChannelOptions;
-    let regex: RegExp | undefined;
-    let namespace = '';
-    let rest = bare;
     if (boundary > 0) {
-      namespace = bare.slice(0, boundary);
+      const namespace = bare.slice(0, boundary);
       const ns = this.namespaces.get(namespace);
       if (ns === undefined) throw new ProtocolException(Errors.unknownChannel);
-      options = ns.options;
-      regex = ns.regex;
-      rest = bare.slice(boundary + cfg.namespace_boundary.length);
-    } else {
-      options = cfg.without_namespace;
-      regex = this.rootRegex;
+      return resolved(channel, namespace, ns.options, isPrivate, bare.slice(boundary + cfg.namespace_boundary.length));
     }
-    if (regex !== undefined && !regex.test(rest)) throw new ProtocolException(Errors.badRequest);
-    return { channel, namespace, options, isPrivate, history: options.history_size > 0 && options.history_ttl > 0 };
+    return resolved(channel, '', cfg.without_namespace, isPrivate, bare);
+  }
+
+  /**
+   * Resolves a channel a client names (subscribe, publish, presence, history), with Centrifugo's
+   * name checks: at most `channel.max_length` bytes, and, in a namespace with `channel_regex`, the
+   * name after the namespace matches it (any characters it allows); without one, ASCII only. 107
+   * otherwise.
+   */
+  resolveForClient(channel: string): ResolvedChannel {
+    const r = this.resolve(channel);
+    // Bytes, as Centrifugo counts: at least one per UTF-16 unit and at most three.
+    const max = this.config.max_length;
+    if (channel.length > max || (channel.length * 3 > max && Buffer.byteLength(channel) > max)) {
+      throw new ProtocolException(Errors.badRequest);
+    }
+    const regex = r.namespace === '' ? this.rootRegex : this.namespaces.get(r.namespace)?.regex;
+    if (regex !== undefined ? !regex.test(r.name) : !isAscii(channel)) throw new ProtocolException(Errors.badRequest);
+    return r;
   }
 
   /**
@@ -92,6 +119,9 @@ export class ChannelRules {
 function compile(pattern: string): RegExp | undefined {
   return pattern === '' ? undefined : compileConfigRegex(pattern);
 }
+
+/** A UTF-16 surrogate without its pair: a string that has one is not valid UTF-8 text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;

@@ -40,6 +40,7 @@ import type { ResolvedChannel } from './channel-rules.js';
 import type { GyreNode } from './node.js';
 import { ClientSubscription, type SubscriptionOverride } from './subscription.js';
 import { toRawJson } from './raw-json.js';
+import { ErrorBudget } from './error-budget.js';
 import { expiryFields } from './expiry.js';
 import { grantFromHandler, subscribeGrantFromHandler, type ConnectGrant, type SubscribeGrant } from './grants.js';
 import { mayPublish, mayRead, maySubscribe, type Asker } from './permissions.js';
@@ -110,6 +111,8 @@ export class Client {
    */
   private pongDeadline = 0;
   private closeDeadline: number;
+  /** This connection's errors: counted against client.error_limit, a few log lines per interval. */
+  private readonly errors: ErrorBudget;
 
   constructor(
     private readonly node: GyreNode,
@@ -117,6 +120,10 @@ export class Client {
   ) {
     // A connection that never sends connect is dropped as stale.
     this.closeDeadline = Date.now() + node.config.client.stale_close_delay;
+    this.errors = new ErrorBudget(node.log, { client: this.id }, {
+      limit: node.config.client.error_limit,
+      interval: node.config.client.error_limit_interval,
+    });
   }
 
   get connected(): boolean {
@@ -148,8 +155,12 @@ export class Client {
         this.handlePong();
       } else if (entry.kind === 'unknown') {
         if (this.state !== 'connected') return this.rejectBeforeConnect('unknown');
-        this.node.log.info({ client: this.id }, 'command with no known method');
         this.sendText(encodeError(entry.id, Errors.methodNotFound));
+        this.recordError('info', { id: entry.id }, 'command with no known method', true);
+      } else if (entry.kind === 'invalid') {
+        if (this.state !== 'connected') return this.rejectBeforeConnect('invalid');
+        this.sendText(encodeError(entry.id, Errors.badRequest));
+        this.recordError('warn', { id: entry.id, reason: entry.reason }, 'bad request: answered 107', true);
       } else {
         if (this.inbox.length >= MAX_INBOX) {
           this.node.log.warn({ client: this.id }, 'too many commands queued: closing connection');
@@ -222,20 +233,25 @@ export class Client {
   }
 
   private fail(cmd: Command, e: unknown): void {
-    // One log line per failed command: the exception's own detail when it has one.
+    // A log line per failed command (the exception's own detail when it has one), a few per
+    // interval and connection: the error budget counts the rest.
     if (e instanceof ProtocolException) {
-      const fields = { client: this.id, method: cmd.method, code: e.error.code, ...e.log?.fields };
-      if (e.log !== undefined) this.node.log.info(fields, e.log.msg);
-      else this.node.log.debug(fields, 'command error');
       this.replyError(cmd.id, e.error);
+      const fields = { method: cmd.method, code: e.error.code, ...e.log?.fields };
+      this.recordError(e.log !== undefined ? 'info' : 'debug', fields, e.log?.msg ?? 'command error', isClientError(e.error));
     } else if (e instanceof DisconnectException) {
       const fields = { client: this.id, method: cmd.method, code: e.disconnect.code, ...e.log?.fields };
       this.node.log.info(fields, e.log?.msg ?? e.disconnect.reason);
       this.close(e.disconnect);
     } else {
-      this.node.log.error({ client: this.id, method: cmd.method, err: e }, 'command failed');
       this.replyError(cmd.id, Errors.internal);
+      this.recordError('error', { method: cmd.method, err: e }, 'command failed', false);
     }
+  }
+
+  /** Logs an error through the budget; closes with 3509 when the client made too many. */
+  private recordError(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string, counts: boolean): void {
+    if (this.errors.record(level, fields, msg, counts)) this.close(Disconnects.tooManyErrors);
   }
 
   private replyError(id: number, error: ProtocolError): void {
@@ -360,7 +376,7 @@ export class Client {
 
   private async subscribe(id: number, req: SubscribeCommandParams): Promise<void> {
     const cfg = this.node.config.client;
-    const resolved = this.node.rules.resolve(req.channel);
+    const resolved = this.node.rules.resolveForClient(req.channel);
     if (this.subscriptions.has(req.channel)) throw new ProtocolException(Errors.alreadySubscribed);
     if (cfg.channel_limit > 0 && this.subscriptions.size >= cfg.channel_limit) {
       throw new ProtocolException(Errors.limitExceeded);
@@ -560,7 +576,7 @@ export class Client {
   // ---- publish, presence, history ----
 
   private async publish(id: number, channel: string, data: unknown): Promise<void> {
-    const resolved = this.node.rules.resolve(channel);
+    const resolved = this.node.rules.resolveForClient(channel);
     if (data === undefined) throw new ProtocolException(Errors.badRequest);
     const sub = this.subscriptions.get(channel);
     const info = this.info(sub?.chanInfo);
@@ -586,7 +602,7 @@ export class Client {
   }
 
   private async presenceCmd(id: number, channel: string): Promise<void> {
-    const resolved = this.node.rules.resolve(channel);
+    const resolved = this.node.rules.resolveForClient(channel);
     if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'presence');
     const presence = await this.node.presence.presence(channel);
@@ -596,7 +612,7 @@ export class Client {
   }
 
   private async presenceStatsCmd(id: number, channel: string): Promise<void> {
-    const resolved = this.node.rules.resolve(channel);
+    const resolved = this.node.rules.resolveForClient(channel);
     if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'presence');
     const s = await this.node.presence.presenceStats(channel);
@@ -604,7 +620,7 @@ export class Client {
   }
 
   private async historyCmd(id: number, req: HistoryCommandParams): Promise<void> {
-    const resolved = this.node.rules.resolve(req.channel);
+    const resolved = this.node.rules.resolveForClient(req.channel);
     if (!resolved.history) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'history');
     const res = await this.node.history(req.channel, req);
@@ -785,7 +801,12 @@ export class Client {
   /** Closes the connection with a disconnect code (idempotent). */
   close(disconnect: Disconnect): void {
     if (this.state === 'closed') return;
-    this.transport.close(disconnect);
+    try {
+      this.transport.close(disconnect);
+    } catch (e) {
+      // Transports close without throwing; should one not, the connection is still cleaned up.
+      this.node.log.error({ client: this.id, err: e }, 'closing the transport failed');
+    }
     void this.cleanup();
   }
 
@@ -797,10 +818,16 @@ export class Client {
 
   private async cleanup(): Promise<void> {
     this.state = 'closed';
+    this.errors.flush();
     this.inbox.length = 0;
     this.node.unregister(this);
     for (const sub of [...this.subscriptions.values()]) await this.dropSubscription(sub, sub.pending === null);
   }
+}
+
+/** Errors caused by what the client sent (not temporary, not an application's own 400+ code). */
+function isClientError(error: ProtocolError): boolean {
+  return error.code < 400 && error.temporary !== true;
 }
 
 const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);

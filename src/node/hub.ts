@@ -7,6 +7,7 @@ import { createDelta } from 'fossil-delta';
 import { encodeClientInfo, encodePublicationPush, encodePush } from '../protocol/json-encode.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
 import { OutFrame } from '../transport/frame.js';
+import { isInternalChannel } from './channel-rules.js';
 
 /** A local subscription as the hub sees it. */
 export interface HubSubscriber {
@@ -132,14 +133,6 @@ export class Hub {
   get subscriptions(): number {
     return this.subscriptionCount;
   }
-}
-
-/**
- * True for Gyre's internal channels: their names start with a non-ASCII character, which no client
- * or API channel can (channel names are ASCII).
- */
-export function isInternalChannel(name: string): boolean {
-  return name.length > 0 && name.charCodeAt(0) > 127;
 }
 
 /** A fossil patch frame from `prev` to `pub`, or null when a patch would not help or not be valid UTF-8. */

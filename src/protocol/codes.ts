@@ -117,3 +117,27 @@ export class DisconnectException extends Error {
     this.name = 'DisconnectException';
   }
 }
+
+/** The longest reason a WebSocket close frame carries: 125 bytes of payload less the 2-byte code. */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `reason` cut to at most {@link MAX_CLOSE_REASON_BYTES} UTF-8 bytes, never inside a character. */
+export function closeReason(reason: string): string {
+  // A UTF-16 unit takes at most 3 UTF-8 bytes: short strings need no counting.
+  if (reason.length <= MAX_CLOSE_REASON_BYTES / 3 || Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of reason) {
+    const cp = ch.codePointAt(0)!;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > MAX_CLOSE_REASON_BYTES) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return reason.slice(0, end);
+}
+
+/** True for a code a close frame may carry: 1000-1003, 1007-1014 and 3000-4999. */
+export function isCloseCode(code: number): boolean {
+  return Number.isInteger(code) && ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999));
+}

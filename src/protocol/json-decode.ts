@@ -3,6 +3,7 @@
  * separated by `\n`. Anything that does not decode into a well-typed command is a
  * {@link CommandDecodeError}: the connection is closed with 3501 "bad request".
  */
+import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 import type { Command, CommandMethod } from './types.js';
 
 /** A frame or command that cannot be decoded; `reason` goes to the log. */
@@ -13,11 +14,15 @@ export class CommandDecodeError extends Error {
   }
 }
 
-/** A decoded entry of a frame: a command, an empty object (pong), or a command with no known method. */
+/**
+ * A decoded entry of a frame: a command, an empty object (pong), a command with no known method, or
+ * a command refused as a bad request (error 107) without closing the connection.
+ */
 export type DecodedEntry =
   | { kind: 'command'; command: Command }
   | { kind: 'pong' }
-  | { kind: 'unknown'; id: number };
+  | { kind: 'unknown'; id: number }
+  | { kind: 'invalid'; id: number; reason: string };
 
 type Obj = Record<string, unknown>;
 
@@ -172,17 +177,20 @@ function decodeParams(method: CommandMethod, id: number, p: Obj): Command {
   }
 }
 
+/** The command's `id` (0 when absent); throws unless it is a uint32. */
+function commandId(value: Obj): number {
+  const rawId = value['id'];
+  if (rawId === undefined || rawId === null) return 0;
+  if (typeof rawId !== 'number' || !Number.isInteger(rawId) || rawId < 0 || rawId > 0xffffffff) {
+    fail('id must be a uint32');
+  }
+  return rawId;
+}
+
 /** Decodes one JSON value (already parsed) into a frame entry. */
 export function decodeCommandObject(value: unknown): DecodedEntry {
   if (!isObj(value)) fail('command must be a JSON object');
-  const rawId = value['id'];
-  let id = 0;
-  if (rawId !== undefined && rawId !== null) {
-    if (typeof rawId !== 'number' || !Number.isInteger(rawId) || rawId < 0 || rawId > 0xffffffff) {
-      fail('id must be a uint32');
-    }
-    id = rawId;
-  }
+  const id = commandId(value);
   for (const method of METHODS) {
     const params = value[method];
     if (params === undefined || params === null) continue;
@@ -209,6 +217,13 @@ export function decodeFrame(text: string): DecodedEntry[] {
       value = JSON.parse(line);
     } catch {
       fail('malformed JSON');
+    }
+    if (jsonTooDeep(line)) {
+      // Answered with 107 by id; the rest of the command is not looked at.
+      const id = isObj(value) ? commandId(value) : 0;
+      if (id === 0) fail(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      out.push({ kind: 'invalid', id, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
+      continue;
     }
     out.push(decodeCommandObject(value));
   }

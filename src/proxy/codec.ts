@@ -14,6 +14,7 @@ import type {
   SubscribeResponseFields,
 } from '../handlers/responses.js';
 import { expireAtSeconds } from '../handlers/responses.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import type { SubscriptionOverride } from '../node/subscription.js';
 
 /** A proxied event: one of the request types. */
@@ -70,8 +71,10 @@ export function payloadValue(msg: JsonMessage, key: string): unknown {
 /** Bytes holding JSON text as a JSON value; other bytes as a Buffer. */
 export function bytesValue(bytes: Uint8Array): unknown {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = buf.toString('utf8');
+  if (jsonTooDeep(text)) throw new BadProxyResponse(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     return Buffer.from(buf);
   }

@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { loadProxyService } from '../api/grpc/protos.js';
 import type { ProxyConfig } from '../config/types.js';
 import { fromProto, GRPC_METHODS, toProto, type JsonMessage, type ProxyEvent, type ProxyResponseJson } from './codec.js';
-import { asResponse, ProxyCallError, type OutgoingHeaders, type ProxyTransport } from './transport.js';
+import { asResponse, MAX_PROXY_RESPONSE_BYTES, ProxyCallError, type OutgoingHeaders, type ProxyTransport } from './transport.js';
 
 type UnaryMethod = (
   request: JsonMessage,
@@ -28,7 +28,7 @@ export class GrpcProxyTransport implements ProxyTransport {
     const { grpc: g, Client } = await loadProxyService();
     const address = config.endpoint.replace(/^grpc:\/\//, '').replace(/\/$/, '');
     const tls = config.grpc.tls;
-    const options: grpc.ChannelOptions = {};
+    const options: grpc.ChannelOptions = { 'grpc.max_receive_message_length': MAX_PROXY_RESPONSE_BYTES };
     let creds: grpc.ChannelCredentials;
     if (tls.enabled) {
       const read = (f: string) => (f === '' ? null : readFileSync(f));

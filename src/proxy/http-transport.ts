@@ -4,7 +4,8 @@
  */
 import type { ProxyConfig } from '../config/types.js';
 import type { JsonMessage, ProxyResponseJson } from './codec.js';
-import { asResponse, ProxyCallError, type OutgoingHeaders, type ProxyTransport } from './transport.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
+import { asResponse, MAX_PROXY_RESPONSE_BYTES, ProxyCallError, type OutgoingHeaders, type ProxyTransport } from './transport.js';
 
 export class HttpProxyTransport implements ProxyTransport {
   constructor(private readonly endpoint: string) {}
@@ -22,13 +23,20 @@ export class HttpProxyTransport implements ProxyTransport {
     headers.set('content-type', 'application/json');
     let res: Response;
     let text: string;
+    const abort = new AbortController();
     try {
-      res = await fetch(this.endpoint, { method: 'POST', headers, body: JSON.stringify(request), signal: AbortSignal.timeout(timeoutMs) });
-      text = await res.text();
+      const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]);
+      res = await fetch(this.endpoint, { method: 'POST', headers, body: JSON.stringify(request), signal });
+      if (res.status !== 200) {
+        abort.abort();
+        throw new ProxyCallError(`HTTP status ${res.status}`);
+      }
+      text = await readLimited(res, MAX_PROXY_RESPONSE_BYTES, abort);
     } catch (e) {
+      if (e instanceof ProxyCallError) throw e;
       throw new ProxyCallError(failureReason(e, timeoutMs), { cause: e });
     }
-    if (res.status !== 200) throw new ProxyCallError(`HTTP status ${res.status}`);
+    if (jsonTooDeep(text)) throw new ProxyCallError(`response JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -39,6 +47,31 @@ export class HttpProxyTransport implements ProxyTransport {
   }
 
   close(): void {}
+}
+
+/**
+ * The body as text, refused (and the download stopped) as soon as it passes `limit` bytes, whether
+ * or not the response announced its length.
+ */
+async function readLimited(res: Response, limit: number, abort: AbortController): Promise<string> {
+  const tooLarge = (): ProxyCallError => new ProxyCallError(`response body larger than ${limit} bytes`);
+  if (Number(res.headers.get('content-length') ?? 0) > limit) {
+    abort.abort();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body !== null) {
+    for await (const chunk of res.body) {
+      size += chunk.byteLength;
+      if (size > limit) {
+        abort.abort();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 function failureReason(e: unknown, timeoutMs: number): string {

@@ -16,6 +16,12 @@ export interface ProxyTransport {
   close(): void;
 }
 
+/**
+ * The largest response a proxy backend may send (HTTP body or gRPC message), 4 MiB: gRPC's usual
+ * receive limit. A larger one fails the call (error 100 for the client).
+ */
+export const MAX_PROXY_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 /** A proxy call that failed on the way (the client gets error 100). */
 export class ProxyCallError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -12,6 +12,9 @@ export interface Transport {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Queues a frame; false when the connection can take no more (it is being closed). */
   send(frame: OutFrame): boolean;
-  /** Flushes what is queued, then closes with the code and reason. */
+  /**
+   * Flushes what is queued (not after 3008 / 3009: the peer cannot take it), then closes with the
+   * code and the reason cut to what the transport carries. Never throws; idempotent.
+   */
   close(disconnect: Disconnect): void;
 }

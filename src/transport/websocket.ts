@@ -3,10 +3,11 @@
  * wires each socket to a {@link Client} through a {@link WebSocketTransport}.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { WebsocketConfig } from '../config/types.js';
-import { Disconnects, type Disconnect } from '../protocol/codes.js';
+import { closeReason, Disconnects, isCloseCode, type Disconnect } from '../protocol/codes.js';
 import { Client } from '../node/client.js';
 import type { GyreNode } from '../node/node.js';
 import type { OutFrame } from './frame.js';
@@ -14,8 +15,16 @@ import { OriginCheck } from './origin.js';
 import { SocketWriter } from './socket-writer.js';
 import type { Transport } from './types.js';
 
-/** How long a closing socket may take to say goodbye before it is destroyed. */
-const CLOSE_GRACE_MS = 2000;
+/** How long a peer that has received our close frame may take to answer it before the socket is destroyed. */
+const CLOSE_HANDSHAKE_MS = 2000;
+
+/** Limits of one connection's outgoing side. */
+export interface WebSocketLimits {
+  /** `client.queue_max_size`: bytes queued for the peer before it is closed with 3008. */
+  maxQueued: number;
+  /** `websocket.write_timeout` (ms): how long a backed-up socket may go without draining (3009); 0 = no limit. */
+  writeTimeout: number;
+}
 
 /** One WebSocket connection as a {@link Transport}. */
 export class WebSocketTransport implements Transport {
@@ -25,35 +34,62 @@ export class WebSocketTransport implements Transport {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   private readonly writer: SocketWriter;
   private closing = false;
-  /** Called when the outgoing queue overflows. */
-  onSlow: () => void = () => {};
+  /**
+   * Called when the peer cannot keep up: 3008 when its queue overflowed, 3009 when a backed-up
+   * socket did not drain within the write timeout. The owner closes the connection.
+   */
+  onWriteFailure: (disconnect: Disconnect) => void = (d) => this.close(d);
 
   constructor(
     private readonly ws: WebSocket,
     req: IncomingMessage,
-    maxQueued: number,
-    compression: boolean,
+    private readonly limits: WebSocketLimits,
   ) {
     this.headers = req.headers;
-    this.writer = new SocketWriter(ws, maxQueued, !compression, () => this.onSlow());
+    this.writer = new SocketWriter(ws, {
+      ...limits,
+      onOverflow: () => this.onWriteFailure(Disconnects.slow),
+      onStall: () => this.onWriteFailure(Disconnects.writeError),
+    });
+    ws.once('close', () => this.writer.stop());
   }
 
   send(frame: OutFrame): boolean {
     return this.writer.enqueue(frame);
   }
 
+  /**
+   * The one way a WebSocket connection is closed: cannot throw. What is queued leaves first (not
+   * after 3008 / 3009: a peer that cannot keep up gets only the close frame), then the close frame
+   * with the reason cut to 123 bytes. A peer that has not taken the close frame within the write
+   * timeout, or has not answered it within a short grace after, has its socket destroyed.
+   */
   close(d: Disconnect): void {
     if (this.closing) return;
     this.closing = true;
-    this.writer.flush();
-    this.writer.stop();
     const ws = this.ws;
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
-      ws.close(d.code, d.reason);
-      const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
-      timer.unref();
-      ws.once('close', () => clearTimeout(timer));
+    if (d.code === Disconnects.slow.code || d.code === Disconnects.writeError.code) this.writer.stop();
+    else this.writer.flushAll();
+    if (ws.readyState !== WebSocket.OPEN) {
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      return;
     }
+    try {
+      ws.close(isCloseCode(d.code) ? d.code : Disconnects.internal.code, closeReason(d.reason));
+    } catch {
+      ws.terminate();
+      return;
+    }
+    const socket = (ws as unknown as { _socket: Socket | null })._socket;
+    const terminate = (): void => ws.terminate();
+    let timer = setTimeout(() => {
+      // The close frame still waits behind bytes the peer does not read: give up on it now.
+      if (socket === null || socket.writableLength > 0) return terminate();
+      timer = setTimeout(terminate, CLOSE_HANDSHAKE_MS);
+      timer.unref();
+    }, this.limits.writeTimeout > 0 ? this.limits.writeTimeout : CLOSE_HANDSHAKE_MS);
+    timer.unref();
+    ws.once('close', () => clearTimeout(timer));
   }
 }
 
@@ -93,11 +129,15 @@ export class WebSocketAcceptor {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const transport = new WebSocketTransport(ws, req, this.node.config.client.queue_max_size, this.config.compression);
+    const transport = new WebSocketTransport(ws, req, {
+      maxQueued: this.node.config.client.queue_max_size,
+      writeTimeout: this.config.write_timeout,
+    });
     const client = new Client(this.node, transport);
-    transport.onSlow = () => {
-      this.node.log.warn({ client: client.id }, 'client too slow: outgoing queue full, closing');
-      client.close(Disconnects.slow);
+    transport.onWriteFailure = (d) => {
+      const why = d.code === Disconnects.slow.code ? 'outgoing queue full' : 'socket did not drain within websocket.write_timeout';
+      this.node.log.warn({ client: client.id, code: d.code }, `client too slow: ${why}, closing`);
+      client.close(d);
     };
     this.node.accept(client);
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {

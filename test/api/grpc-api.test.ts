@@ -11,6 +11,7 @@ import { GrpcApiClient } from '../../src/api/client/grpc.js';
 import { ApiClientError } from '../../src/api/client/types.js';
 import { loadApiService } from '../../src/api/grpc/protos.js';
 import { once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEY = 'grpc-secret';
 
@@ -145,7 +146,7 @@ test('the response on the wire: {error = 1, result = 2}', async () => {
   const md = new g.Metadata();
   md.set('authorization', `apikey ${KEY}`);
   const call = (method: string, req: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
+    waitFor<Record<string, unknown>>(`an answer to the gRPC ${method} call`, (resolve, reject) => {
       (raw as unknown as Record<string, (r: object, m: grpc.Metadata, cb: (e: Error | null, res: Record<string, unknown>) => void) => void>)[method]!(
         req,
         md,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HttpApiClient } from '../../src/api/client/http.js';
 import { ApiClientError } from '../../src/api/client/types.js';
-import { API_KEY, once, startGyre, type TestGyre } from '../helpers/gyre.js';
+import { API_KEY, once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
 import { closedPort, startEndpoint, startSpy, type Endpoint } from '../broadcasting/endpoint.js';
 
 let g: TestGyre;
@@ -223,7 +223,7 @@ describe('errors and retries', () => {
     try {
       const client = new HttpApiClient({ url: ep.url, timeout: '60s' });
       const pending = rejection(client.info());
-      while (ep.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await until(() => ep.requests.length > 0, { stepMs: 5, what: 'the request to reach the endpoint' });
       await client.close();
       const e = await pending;
       assert.match(e.message, /client closed/);

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { globToRegExp } from '../../src/api/glob.js';
 import { asParams, bool, boolValue, int, obj, reqStr, str, strList, strMap } from '../../src/api/params.js';
 import { ProtocolException } from '../../src/protocol/codes.js';
 
@@ -75,32 +74,5 @@ describe('server API params', () => {
     assert.equal(boolValue({ k: true }, 'k'), true);
     assert.equal(boolValue({}, 'k'), undefined);
     for (const v of [{}, { value: 'yes' }, 'true', 1]) badRequest(() => boolValue({ k: v }, 'k'), JSON.stringify(v));
-  });
-});
-
-describe('channels glob patterns', () => {
-  test('* matches any run, ? one character', () => {
-    const re = globToRegExp('news:*');
-    assert.equal(re.test('news:'), true);
-    assert.equal(re.test('news:sport'), true);
-    assert.equal(re.test('xnews:sport'), false);
-    const q = globToRegExp('chat-?');
-    assert.equal(q.test('chat-1'), true);
-    assert.equal(q.test('chat-12'), false);
-    assert.equal(q.test('chat-'), false);
-  });
-
-  test('regex metacharacters are literal', () => {
-    const re = globToRegExp('a.b+(c)[d]$^|{e}\\');
-    assert.equal(re.test('a.b+(c)[d]$^|{e}\\'), true);
-    assert.equal(re.test('axb+(c)[d]$^|{e}\\'), false);
-    assert.equal(globToRegExp('v1.*').test('v1x2'), false);
-    assert.equal(globToRegExp('v1.*').test('v1.2'), true);
-  });
-
-  test('the whole name must match', () => {
-    assert.equal(globToRegExp('news').test('news'), true);
-    assert.equal(globToRegExp('news').test('news2'), false);
-    assert.equal(globToRegExp('news').test('old-news'), false);
   });
 });

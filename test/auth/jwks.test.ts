@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { InvalidTokenError, TokenVerifier, TokenVerifierUnavailableError } from '../../src/auth/index.js';
 import { hs, SECRET, tokenConfig } from './helpers.js';
+import { closeServer, listen } from '../helpers/wait.js';
 
 interface Keys {
   rsa: { privateKey: CryptoKey; jwk: JWK };
@@ -42,12 +43,12 @@ describe('JWKS', () => {
         res.end('boom');
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listen(server);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   });
 
   const verifier = (path: string): TokenVerifier =>
@@ -96,9 +97,9 @@ describe('JWKS', () => {
       await assert.rejects(verifier(path).verifyConnectToken(r), (e: unknown) => e instanceof TokenVerifierUnavailableError);
     }
     const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    await listen(closed);
     const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await closeServer(closed);
     const v = new TokenVerifier(tokenConfig({ jwks_public_endpoint: `http://127.0.0.1:${port}/jwks` }));
     await assert.rejects(v.verifyConnectToken(r), (e: unknown) => e instanceof TokenVerifierUnavailableError);
   });

@@ -21,6 +21,7 @@ import {
 } from '../../src/broadcasting/index.js';
 import { TopicRegistry } from '../../src/handlers/topics.js';
 import { once, SECRET, startGyre } from '../helpers/gyre.js';
+import { closeServer, listen } from '../helpers/wait.js';
 
 const PATH = '/broadcasting/auth';
 const orders = new Map([['a1', '42']]);
@@ -169,7 +170,7 @@ describe('middleware, fetch style', () => {
 /** A Node server: the middleware, then an app echoing what reached it. */
 async function serve(listener: RequestListener): Promise<{ url: string; server: Server }> {
   const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server);
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
@@ -184,7 +185,7 @@ function echo(req: IncomingMessage, res: ServerResponse): void {
 
 describe('middleware, Node http / connect style', () => {
   const servers: Server[] = [];
-  after(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
+  after(() => Promise.all(servers.map((s) => closeServer(s))));
 
   async function start(listener: RequestListener): Promise<string> {
     const { url, server } = await serve(listener);
@@ -395,7 +396,7 @@ describe('subscription tokens', () => {
       const res = await fetch(`${url}${PATH}?token=1`, { method: 'POST', body: new URLSearchParams({ channel_name: '$private.7' }), headers: { 'x-user': '42' } });
       assert.equal(res.status, 403);
     } finally {
-      await new Promise((r) => server.close(r));
+      await closeServer(server);
       await g.close();
     }
   });

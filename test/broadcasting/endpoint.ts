@@ -2,8 +2,9 @@
  * Test endpoints: a local HTTP server whose answers a test scripts, recording every request, and a
  * spy that forwards to a real server (Gyre's API) while recording what went through.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deadline, DEFAULT_WAIT_MS } from '../helpers/wait.js';
 
 export interface RecordedRequest {
   method: string;
@@ -24,7 +25,7 @@ export interface Endpoint {
 }
 
 function read(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return deadline(DEFAULT_WAIT_MS, () => `endpoint: request body of ${req.method} ${req.url} not read within ${DEFAULT_WAIT_MS} ms`, (resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -70,7 +71,7 @@ export async function startEndpoint(reply: (req: RecordedRequest, index: number)
       res.end(body);
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listening(server);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -78,7 +79,7 @@ export async function startEndpoint(reply: (req: RecordedRequest, index: number)
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed(server);
     },
   };
 }
@@ -91,8 +92,23 @@ export function startSpy(upstream: string): Promise<Endpoint> {
 /** A port nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listening(server);
   const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closed(server);
   return port;
+}
+
+/** Listens on a random port of 127.0.0.1 (bounded wait). */
+function listening(server: Server): Promise<void> {
+  return deadline<void>(DEFAULT_WAIT_MS, () => `endpoint: server not listening within ${DEFAULT_WAIT_MS} ms`, (resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+}
+
+/** Closes a server (bounded wait). */
+function closed(server: Server): Promise<void> {
+  return deadline<void>(DEFAULT_WAIT_MS, () => `endpoint: server not closed within ${DEFAULT_WAIT_MS} ms`, (resolve) => {
+    server.close(() => resolve());
+  });
 }

@@ -218,7 +218,7 @@ describe('the orders example', () => {
     assert.equal((await tokenFor('order.a1', 'no-such-session')).status, 403);
     const c = browser('none');
     const sub = c.newSubscription('order.a1');
-    const failed = new Promise<{ code: number }>((resolve) => sub.on('unsubscribed', resolve));
+    const failed = once<{ code: number }>(sub, 'unsubscribed');
     sub.subscribe();
     assert.equal((await failed).code, 103);
   });

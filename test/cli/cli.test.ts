@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { TokenVerifier } from '../../src/auth/verifier.js';
 import { loadConfig } from '../../src/config/load.js';
 import { VERSION } from '../../src/version.js';
+import { deadline, preview, withTimeout } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -48,14 +49,24 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the CLI to completion. */
+/** How long a CLI run may take (a process started through tsx: seconds on a loaded machine). */
+const RUN_WAIT_MS = 30_000;
+
+/** Runs the CLI to completion; kills it and rejects when it has not finished within RUN_WAIT_MS. */
 function run(args: string[], cwd = tempDir()): Promise<Run> {
   const child = gyre(args, cwd);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return deadline<Run>(
+    RUN_WAIT_MS,
+    () => {
+      child.kill('SIGKILL');
+      return `run: "gyre ${args.join(' ')}" did not finish within ${RUN_WAIT_MS} ms (stdout: ${preview(stdout)}; stderr: ${preview(stderr)})`;
+    },
+    (resolve) => void child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
 }
 
 /** A temp dir holding a config written by `gyre genconfig`; returns the dir and the file. */
@@ -227,14 +238,21 @@ describe('gyre CLI', { concurrency: 4 }, () => {
     const child = gyre(['serve', '--port', '0'], dir);
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const lines: Array<Record<string, unknown>> = [];
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (text) => {
-        const line = JSON.parse(text) as Record<string, unknown>;
-        lines.push(line);
-        if (/^Gyre .* listening$/.test(String(line['msg']))) resolve(line['port'] as number);
-      });
-      void exited.then((code) => reject(new Error(`serve exited (${code}) before listening`)));
-    });
+    const port = await deadline<number>(
+      RUN_WAIT_MS,
+      () => {
+        child.kill('SIGKILL');
+        return `"gyre serve" did not log "listening" within ${RUN_WAIT_MS} ms`;
+      },
+      (resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (text) => {
+          const line = JSON.parse(text) as Record<string, unknown>;
+          lines.push(line);
+          if (/^Gyre .* listening$/.test(String(line['msg']))) resolve(line['port'] as number);
+        });
+        void exited.then((code) => reject(new Error(`serve exited (${code}) before listening`)));
+      },
+    );
     try {
       const { config, warnings } = loadConfig({ file: join(dir, 'config.json'), env: {} });
       assert.deepEqual(warnings, []);
@@ -244,7 +262,7 @@ describe('gyre CLI', { concurrency: 4 }, () => {
     } finally {
       child.kill('SIGTERM');
     }
-    assert.equal(await exited, 0);
+    assert.equal(await withTimeout(exited, undefined, 'serve', '"gyre serve" did not exit after SIGTERM'), 0);
     assert.ok(lines.some((l) => /^created config\.json/.test(String(l['msg']))), 'the creation is logged');
   });
 });

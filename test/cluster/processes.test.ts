@@ -19,6 +19,7 @@ import { signToken } from '../../src/auth/sign.js';
 import { deepMerge } from '../../src/config/tree.js';
 import { API_KEY, BASE_CONFIG, SECRET, once, until } from '../helpers/gyre.js';
 import { deleteKeys, freePort, REDIS_URL, serviceTest, track, uniquePrefix } from '../helpers/services.js';
+import { exitOf, waitFor } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const NODE_SCRIPT = fileURLToPath(new URL('./node-process.ts', import.meta.url));
@@ -69,7 +70,12 @@ async function cliNode(name: string): Promise<Proc> {
   );
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok === true, 50);
+  // Starting a process through tsx takes seconds on a loaded machine: a longer bound.
+  await until(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok === true, {
+    stepMs: 50,
+    timeoutMs: 30_000,
+    what: `node ${name} (gyre serve) to answer /health`,
+  });
   return { child, port, base };
 }
 
@@ -82,10 +88,14 @@ async function scriptNode(name: string, cluster: Record<string, number>): Promis
     }),
   );
   children.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`node ${name} exited with ${code}`)));
-  });
+  const line = await waitFor<string>(
+    `node ${name} to print its port`,
+    (resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`node ${name} exited with ${code}`)));
+    },
+    { timeoutMs: 30_000 },
+  );
   const { port } = JSON.parse(line) as { port: number };
   return { child, port, base: `http://127.0.0.1:${port}` };
 }
@@ -104,8 +114,8 @@ async function nodeNames(p: Proc): Promise<string[]> {
   return res.nodes.map((n) => n.name).sort();
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+async function exited(child: ChildProcess): Promise<number | null> {
+  return (await exitOf(child)).code;
 }
 
 serviceTest('processes: three node processes act as one over Redis', ['redis'], async () => {

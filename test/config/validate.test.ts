@@ -216,7 +216,24 @@ test('hmac_previous_secret_key_valid_until is Unix seconds, stored as ms', () =>
 
 test('keys read but not enforced yet warn, naming the key and what bounds the risk instead', () => {
   const { warnings } = validateConfig({ websocket: { write_timeout: '2s' }, client: { concurrency: 4 } });
-  assert.ok(warnings.some((w) => w.includes('"websocket.write_timeout"') && w.includes('client.queue_max_size')), warnings.join('\n'));
   assert.ok(warnings.some((w) => w.includes('"client.concurrency"')), warnings.join('\n'));
+  // Enforced now: no warning.
+  assert.ok(!warnings.some((w) => w.includes('"websocket.write_timeout"')), warnings.join('\n'));
   assert.deepEqual(validateConfig({}).warnings, []);
+});
+
+test('the limits of the hardening: defaults, and the cross-key checks', () => {
+  const { config } = validateConfig({});
+  assert.equal(config.client.error_limit, 1000);
+  assert.equal(config.client.error_limit_interval, 10_000);
+  assert.equal(config.http_api.max_request_body_size, 16 * 1024 * 1024);
+  assert.equal(config.http_api.max_batch_size, 10_000);
+  assert.deepEqual(
+    [config.http_server.read_header_timeout, config.http_server.read_timeout, config.http_server.idle_timeout],
+    [10_000, 60_000, 30_000],
+  );
+  assert.throws(() => validateConfig({ http_server: { read_header_timeout: '2m', read_timeout: '1m' } }), /http_server\.read_header_timeout/);
+  assert.throws(() => validateConfig({ client: { error_limit_interval: '0s' } }), /client\.error_limit_interval/);
+  assert.throws(() => validateConfig({ http_api: { max_batch_size: -1 } }), /http_api\.max_batch_size/);
+  assert.equal(validateConfig({ client: { error_limit: 0, error_limit_interval: '0s' } }).config.client.error_limit, 0);
 });

@@ -110,7 +110,13 @@ serviceTest('redis cluster: a three-master Redis Cluster (hash-tagged keys)', ['
   cleanup.push(...masters.map((m) => () => m.stop()));
   const created = spawnSync('redis-cli', ['--cluster', 'create', ...masters.map((m) => m.address), '--cluster-replicas', '0', '--cluster-yes']);
   assert.equal(created.status, 0, created.stderr.toString());
-  for (const m of masters) await until(async () => String(await m.command('CLUSTER', 'INFO')).includes('cluster_state:ok'), 50);
+  for (const m of masters) {
+    await until(async () => String(await m.command('CLUSTER', 'INFO')).includes('cluster_state:ok'), {
+      stepMs: 50,
+      timeoutMs: 30_000,
+      what: `Redis Cluster node ${m.address} to report cluster_state:ok`,
+    });
+  }
   const a = await node(cfg({ cluster_address: [masters.map((m) => m.address).join(',')] }));
   const b = await node(cfg({ address: [`redis+cluster://${masters[1]!.address}?addr=${masters[2]!.address}`] }));
   const channels = Array.from({ length: 12 }, (_, i) => `cl-${i}`);

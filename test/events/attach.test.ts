@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createGyre } from '../../src/index.js';
 import { EventSocket, assertServed, echoListeners } from './helpers.js';
+import { closeServer, listen } from '../helpers/wait.js';
 
 test('attach() serves the event endpoint next to the Centrifugo one on the host server', async () => {
   const host = createServer((_req, res) => res.end('host app'));
-  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  await listen(host);
   const port = (host.address() as AddressInfo).port;
   const gyre = createGyre({ config: { log: { level: 'none' }, events: { enabled: true } } });
   const started: number[] = [];
@@ -25,6 +26,6 @@ test('attach() serves the event endpoint next to the Centrifugo one on the host 
   } finally {
     await gyre.server.shutdown();
     host.closeAllConnections();
-    await new Promise((resolve) => host.close(resolve));
+    await closeServer(host);
   }
 });

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { EventMessage, EventsApi } from '../../src/events/types.js';
 import { EventSocket, assertServed, connectionIdOf, echoListeners, freePort, startEvents, until, type EventsGyre } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A listener class with a handle() method, as in the original bundle. */
 class TestHandler {
@@ -109,13 +110,20 @@ describe('the event endpoint on the main port', () => {
     assert.equal(gyre.events.disconnect(id), false);
   });
 
-  test('disconnect refuses close codes and reasons WebSocket does not allow', async () => {
+  test('disconnect refuses close codes WebSocket does not allow', async () => {
     const s = await gyre.socket();
     const id = await connectionIdOf(s);
     assert.throws(() => gyre.events.disconnect(id, 1006), RangeError);
     assert.throws(() => gyre.events.disconnect(id, 2999), RangeError);
-    assert.throws(() => gyre.events.disconnect(id, 4000, 'x'.repeat(124)), RangeError);
     await assertServed(s);
+  });
+
+  test('disconnect cuts a long reason to 123 bytes on a character boundary', async () => {
+    const s = await gyre.socket();
+    const id = await connectionIdOf(s);
+    const reason = 'é'.repeat(100); // 200 bytes
+    assert.equal(gyre.events.disconnect(id, 4000, reason), true);
+    assert.deepEqual(await s.closed, { code: 4000, reason: 'é'.repeat(61) }); // 122 bytes
   });
 
   test('sendMessage to an unknown connection returns false', () => {
@@ -130,8 +138,8 @@ describe('the event endpoint on the main port', () => {
 
   test('the Centrifugo endpoint still serves next to it', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${gyre.port}/connection/websocket`);
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
+    await waitFor('the Centrifugo WebSocket endpoint to open', (resolve, reject) => {
+      ws.once('open', () => resolve());
       ws.once('error', reject);
     });
     ws.terminate();

@@ -15,6 +15,8 @@ import type { Broker, PresenceManager } from '../../src/engine/types.js';
 import type { EventsServer } from '../../src/events/server.js';
 import { GyreServer } from '../../src/server.js';
 import type { LogLine } from '../helpers/gyre.js';
+import { SocketInbox, type CloseInfo } from '../helpers/inbox.js';
+import { DEFAULT_WAIT_MS as DEFAULT_WAIT, deadline, until as untilBounded, waitOptions, withTimeout, type UntilOptions, type WaitArg } from '../helpers/wait.js';
 
 export const EVENTS_BASE: ConfigInput = {
   log: { level: 'debug' },
@@ -75,7 +77,7 @@ export async function startEvents(overrides: ConfigInput = {}, opts: StartOption
     },
     async close() {
       for (const s of sockets) s.ws.terminate();
-      await server.shutdown();
+      await withTimeout(server.shutdown(), { timeoutMs: 45_000 }, 'EventsGyre.close', 'server.shutdown() did not finish');
     },
   };
 }
@@ -85,11 +87,9 @@ export interface EventFrame {
   data?: unknown;
 }
 
-/** A raw WebSocket speaking event messages, with a queue of received ones and the close event. */
+/** A raw WebSocket speaking event messages, with a queue of received ones and the close event; every wait is bounded. */
 export class EventSocket {
-  readonly messages: EventFrame[] = [];
-  private waiters: Array<() => void> = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly inbox = new SocketInbox<EventFrame>('EventSocket');
 
   private constructor(
     readonly ws: WebSocket,
@@ -97,31 +97,35 @@ export class EventSocket {
     readonly upgradeHeaders: IncomingHttpHeaders,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) this.messages.push(JSON.parse(data.toString()) as EventFrame);
-      this.wake();
+      if (!isBinary) this.inbox.push(JSON.parse(data.toString()) as EventFrame);
     });
-    this.closed = new Promise((resolve) => {
-      ws.on('close', (code: number, reason: Buffer) => {
-        resolve({ code, reason: reason.toString() });
-        this.wake();
-      });
-    });
+    ws.on('close', (code: number, reason: Buffer) => this.inbox.closed(code, reason.toString()));
   }
 
-  static open(url: string, options?: WebSocket.ClientOptions): Promise<EventSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
-      let headers: IncomingHttpHeaders = {};
-      ws.once('upgrade', (res: IncomingMessage) => void (headers = res.headers));
-      ws.once('open', () => resolve(new EventSocket(ws, headers)));
-      ws.once('error', reject);
-    });
+  /** Messages received and not yet taken by {@link next}. */
+  get messages(): EventFrame[] {
+    return this.inbox.messages;
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+  /** Opens a socket; rejects on an error (e.g. a refused upgrade), or when it is not open within the timeout. */
+  static open(url: string, options?: WebSocket.ClientOptions, wait?: WaitArg): Promise<EventSocket> {
+    const { timeoutMs, what } = waitOptions(wait, `socket to ${url} not open`);
+    let ws: WebSocket | undefined;
+    return deadline<EventSocket>(
+      timeoutMs,
+      () => {
+        ws?.terminate();
+        return `EventSocket.open: ${what} within ${timeoutMs} ms`;
+      },
+      (resolve, reject) => {
+        ws = new WebSocket(url, options);
+        const w = ws;
+        let headers: IncomingHttpHeaders = {};
+        w.once('upgrade', (res: IncomingMessage) => void (headers = res.headers));
+        w.once('open', () => resolve(new EventSocket(w, headers)));
+        w.once('error', reject);
+      },
+    );
   }
 
   /** Sends `{"event", "data"}`. */
@@ -134,25 +138,33 @@ export class EventSocket {
     this.ws.send(payload, { binary });
   }
 
-  /** Waits for a message matching `pred` (already received or future); rejects when the socket closes first. */
-  async next(pred: (m: EventFrame) => boolean = () => true): Promise<EventFrame> {
-    for (;;) {
-      const i = this.messages.findIndex(pred);
-      if (i >= 0) return this.messages.splice(i, 1)[0]!;
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error('socket closed while waiting for a message');
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
+  /**
+   * Waits for a message matching `pred` (already received or future) and takes it off the queue;
+   * rejects when the socket closes first, or after the timeout (`opts`: `{ timeoutMs, what }` or a label).
+   */
+  next(pred: (m: EventFrame) => boolean = () => true, opts?: WaitArg): Promise<EventFrame> {
+    return this.inbox.next(pred, opts);
   }
 
   /** Waits for the next message with this event name. */
-  nextEvent(event: string): Promise<EventFrame> {
-    return this.next((m) => m.event === event);
+  nextEvent(event: string, opts?: WaitArg): Promise<EventFrame> {
+    return this.next((m) => m.event === event, waitOptions(opts, `"${event}" message`));
+  }
+
+  /** The close code and reason, once the socket closes (bounded by the default timeout: see {@link waitClosed}). */
+  get closed(): Promise<CloseInfo> {
+    return this.inbox.waitClosed();
+  }
+
+  /** Resolves with the close code and reason once the socket closes; rejects after the timeout. */
+  waitClosed(opts?: WaitArg): Promise<CloseInfo> {
+    return this.inbox.waitClosed(opts);
   }
 }
 
 /** A port nothing listens on right now. */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return deadline(DEFAULT_WAIT, () => `freePort: no free port found within ${DEFAULT_WAIT} ms`, (resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
@@ -176,7 +188,7 @@ export function echoListeners(events: EventsServer): void {
 export async function assertServed(s: EventSocket): Promise<void> {
   const n = Math.random();
   s.emit('ECHO', { n });
-  const reply = await s.next((m) => m.event === 'ECHOED' && (m.data as { n?: number } | undefined)?.n === n);
+  const reply = await s.next((m) => m.event === 'ECHOED' && (m.data as { n?: number } | undefined)?.n === n, `ECHOED reply to ECHO ${n}`);
   if (reply === undefined) throw new Error('no echo');
 }
 
@@ -187,7 +199,11 @@ export async function connectionIdOf(s: EventSocket): Promise<string> {
   return (m.data as { connectionId: string }).connectionId;
 }
 
-/** Polls `check` until it returns true (the test's own timeout bounds it). */
-export async function until(check: () => boolean | Promise<boolean>, stepMs = 5): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, stepMs));
+/**
+ * Polls `check` (every 5 ms by default) until it returns true; rejects after 10 s (default) with
+ * `until: condition not met within N ms: <label or the check's source>`. `opts`: the polling step
+ * (ms), a label, or `{ timeoutMs, what, stepMs }`.
+ */
+export function until(check: () => boolean | Promise<boolean>, opts?: number | string | UntilOptions): Promise<void> {
+  return untilBounded(check, opts, 5);
 }

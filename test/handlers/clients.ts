@@ -18,6 +18,7 @@ import type {
 } from 'centrifuge';
 import WebSocket from 'ws';
 import { until, type LogLine, type TestGyre } from '../helpers/gyre.js';
+import { deadline, describeFn, waitOptions, type WaitArg } from '../helpers/wait.js';
 
 /** A `ws` WebSocket that sends custom headers with its upgrade request (as a browser sends cookies). */
 export function headerWebSocket(headers: Record<string, string>): new (url: string, protocols?: string | string[]) => WebSocket {
@@ -34,20 +35,29 @@ export type ConnectOutcome =
   | { disconnected: DisconnectedContext }
   | { error: ErrorContext };
 
-/** Starts a real client and resolves with the first of connected / disconnected / error. */
-export function connectOutcome(c: Centrifuge): Promise<ConnectOutcome> {
-  return new Promise((resolve) => {
-    c.once('connected', (ctx) => resolve({ connected: ctx }));
-    c.once('disconnected', (ctx) => resolve({ disconnected: ctx }));
-    c.once('error', (ctx) => resolve({ error: ctx }));
+/** Starts a real client and resolves with the first of connected / disconnected / error; rejects after the timeout. */
+export function connectOutcome(c: Centrifuge, opts?: WaitArg): Promise<ConnectOutcome> {
+  const { timeoutMs, what } = waitOptions(opts, 'no connected / disconnected / error event');
+  return deadline<ConnectOutcome>(timeoutMs, () => `connectOutcome: ${what} within ${timeoutMs} ms (client state ${c.state})`, (resolve) => {
+    const onConnected = (ctx: ConnectedContext) => resolve({ connected: ctx });
+    const onDisconnected = (ctx: DisconnectedContext) => resolve({ disconnected: ctx });
+    const onError = (ctx: ErrorContext) => resolve({ error: ctx });
+    c.once('connected', onConnected);
+    c.once('disconnected', onDisconnected);
+    c.once('error', onError);
     c.connect();
+    return () => {
+      c.off('connected', onConnected);
+      c.off('disconnected', onDisconnected);
+      c.off('error', onError);
+    };
   });
 }
 
-/** A real client, connected; throws when the connect does not succeed. */
-export async function connected(g: TestGyre, opts: Partial<Options> = {}): Promise<{ c: Centrifuge; ctx: ConnectedContext }> {
+/** A real client, connected; throws when the connect does not succeed (or nothing happens within the timeout). */
+export async function connected(g: TestGyre, opts: Partial<Options> = {}, wait?: WaitArg): Promise<{ c: Centrifuge; ctx: ConnectedContext }> {
   const c = g.client(opts);
-  const out = await connectOutcome(c);
+  const out = await connectOutcome(c, wait);
   if (!('connected' in out)) {
     c.disconnect();
     throw new Error(`connect failed: ${JSON.stringify(out)}`);
@@ -61,14 +71,23 @@ export type SubscribeOutcome =
   | { unsubscribed: UnsubscribedContext; sub: Subscription }
   | { error: SubscriptionErrorContext; sub: Subscription };
 
-/** Subscribes and resolves with the first of subscribed / unsubscribed / error. */
-export function subscribeOutcome(c: Centrifuge, channel: string, opts: SubscriptionOptions = {}): Promise<SubscribeOutcome> {
+/** Subscribes and resolves with the first of subscribed / unsubscribed / error; rejects after the timeout. */
+export function subscribeOutcome(c: Centrifuge, channel: string, opts: SubscriptionOptions = {}, wait?: WaitArg): Promise<SubscribeOutcome> {
   const sub = c.newSubscription(channel, opts);
-  return new Promise((resolve) => {
-    sub.once('subscribed', (ctx) => resolve({ subscribed: ctx, sub }));
-    sub.once('unsubscribed', (ctx) => resolve({ unsubscribed: ctx, sub }));
-    sub.once('error', (ctx) => resolve({ error: ctx, sub }));
+  const { timeoutMs, what } = waitOptions(wait, `no subscribed / unsubscribed / error event for "${channel}"`);
+  return deadline<SubscribeOutcome>(timeoutMs, () => `subscribeOutcome: ${what} within ${timeoutMs} ms (subscription state ${sub.state})`, (resolve) => {
+    const onSubscribed = (ctx: SubscribedContext) => resolve({ subscribed: ctx, sub });
+    const onUnsubscribed = (ctx: UnsubscribedContext) => resolve({ unsubscribed: ctx, sub });
+    const onError = (ctx: SubscriptionErrorContext) => resolve({ error: ctx, sub });
+    sub.once('subscribed', onSubscribed);
+    sub.once('unsubscribed', onUnsubscribed);
+    sub.once('error', onError);
     sub.subscribe();
+    return () => {
+      sub.off('subscribed', onSubscribed);
+      sub.off('unsubscribed', onUnsubscribed);
+      sub.off('error', onError);
+    };
   });
 }
 
@@ -77,8 +96,9 @@ export async function subscribed(
   c: Centrifuge,
   channel: string,
   opts: SubscriptionOptions = {},
+  wait?: WaitArg,
 ): Promise<{ sub: Subscription; ctx: SubscribedContext; pubs: PublicationContext[] }> {
-  const out = await subscribeOutcome(c, channel, opts);
+  const out = await subscribeOutcome(c, channel, opts, wait);
   if (!('subscribed' in out)) {
     c.removeSubscription(out.sub);
     throw new Error(`subscribe to ${channel} failed: ${JSON.stringify(out, (k, v) => (k === 'sub' ? undefined : v))}`);
@@ -101,10 +121,11 @@ export async function rejection(p: Promise<unknown>): Promise<{ code: number; me
   }
 }
 
-/** Waits for a log line matching `pred` and returns it. */
-export async function logLine(g: TestGyre, pred: (l: LogLine) => boolean): Promise<LogLine> {
+/** Waits for a log line matching `pred` and returns it; rejects after the timeout. */
+export async function logLine(g: TestGyre, pred: (l: LogLine) => boolean, wait?: WaitArg): Promise<LogLine> {
   let found: LogLine | undefined;
-  await until(() => (found = g.logs.find(pred)) !== undefined);
+  const { timeoutMs, what } = waitOptions(wait, `a log line matching ${describeFn(pred)}`);
+  await until(() => (found = g.logs.find(pred)) !== undefined, { timeoutMs, what });
   return found!;
 }
 

@@ -313,8 +313,10 @@ describe('always an answer', () => {
     });
     const out = await h.run<'rpc'>(requests.rpc(log), log);
     assert.equal(out.kind === 'respond' && out.response.fields.data, 'ok');
-    await new Promise((r) => setImmediate(r));
-    assert.ok(lines.some((l) => l.level === ERROR && (l['err'] as { message: string }).message === 'after the answer'));
+    await until(
+      () => lines.some((l) => l.level === ERROR && (l['err'] as { message: string }).message === 'after the answer'),
+      'the throw after the answer to be logged at error level',
+    );
   });
 
   test('no answer within the timeout: error 100 temporary with a warning; a late answer is ignored with a warning', async () => {

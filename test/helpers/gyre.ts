@@ -12,6 +12,8 @@ import { deepMerge } from '../../src/config/tree.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { Handlers } from '../../src/handlers/pipeline.js';
 import { GyreServer } from '../../src/server.js';
+import { SocketInbox, type CloseInfo } from './inbox.js';
+import { DEFAULT_WAIT_MS, deadline, until as untilBounded, waitOptions, withTimeout, type UntilOptions, type WaitArg } from './wait.js';
 
 export const SECRET = 'test-secret';
 export const API_KEY = 'test-api-key';
@@ -37,6 +39,9 @@ export const BASE_CONFIG: ConfigInput = {
     },
   },
 };
+
+/** Bound of a test server's shutdown in `close()` (ms): above the default shutdown.timeout (30 s). */
+const CLOSE_WAIT_MS = Math.max(DEFAULT_WAIT_MS, 45_000);
 
 export interface LogLine {
   level: number;
@@ -93,12 +98,15 @@ export async function startGyre(
     baseUrl,
     logs,
     async api(method, params = {}) {
-      const res = await fetch(`${baseUrl}/api/${method}`, {
-        method: 'POST',
-        headers: { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' },
-        body: JSON.stringify(params),
-      });
-      return (await res.json()) as Record<string, unknown>;
+      const call = async () => {
+        const res = await fetch(`${baseUrl}/api/${method}`, {
+          method: 'POST',
+          headers: { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' },
+          body: JSON.stringify(params),
+        });
+        return (await res.json()) as Record<string, unknown>;
+      };
+      return withTimeout(call(), undefined, `api(${method})`, `no answer from POST /api/${method}`);
     },
     token: (user, claims = {}, ttlSeconds) =>
       signToken({ sub: user, ...claims }, { hmacSecret: SECRET, ...(ttlSeconds !== undefined && { ttlSeconds }) }),
@@ -115,43 +123,64 @@ export async function startGyre(
     async close() {
       for (const c of clients) c.disconnect();
       for (const s of sockets) s.ws.terminate();
-      await server.shutdown();
+      await withTimeout(server.shutdown(), { timeoutMs: CLOSE_WAIT_MS }, 'TestGyre.close', 'server.shutdown() did not finish');
     },
   };
 }
 
-/** A raw WebSocket speaking JSON frames, with a queue of received messages and the close event. */
+export type { CloseInfo } from './inbox.js';
+
+/**
+ * A raw WebSocket speaking JSON frames, with a queue of received messages and the close event.
+ * Every wait is bounded (see ./wait.ts): `next`, `reply`, `connect`, `closed` / `waitClosed`.
+ */
 export class RawSocket {
-  readonly messages: Array<Record<string, unknown>> = [];
-  private waiters: Array<() => void> = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
+  /**
+   * Answer server pings (`{}`) with pongs (`{}`) as they arrive, as a real client does. Off by
+   * default: a raw socket that lives longer than `ping_interval + pong_timeout` without it is
+   * closed by the server with 3012 (no pong).
+   */
+  pongs = false;
+  private readonly inbox = new SocketInbox<Record<string, unknown>>('RawSocket');
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) return;
+      const received: Array<Record<string, unknown>> = [];
       for (const line of data.toString().split('\n')) {
-        if (line.trim() !== '') this.messages.push(JSON.parse(line) as Record<string, unknown>);
+        if (line.trim() === '') continue;
+        const m = JSON.parse(line) as Record<string, unknown>;
+        // A server ping is `{}`: answered at once when asked to (a real client does).
+        if (this.pongs && Object.keys(m).length === 0 && ws.readyState === WebSocket.OPEN) ws.send('{}');
+        received.push(m);
       }
-      const w = this.waiters;
-      this.waiters = [];
-      for (const f of w) f();
+      this.inbox.push(...received);
     });
-    this.closed = new Promise((resolve) => {
-      ws.on('close', (code: number, reason: Buffer) => {
-        resolve({ code, reason: reason.toString() });
-        const w = this.waiters;
-        this.waiters = [];
-        for (const f of w) f();
-      });
-    });
+    ws.on('close', (code: number, reason: Buffer) => this.inbox.closed(code, reason.toString()));
   }
 
-  static open(url: string, options?: WebSocket.ClientOptions): Promise<RawSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
-      ws.once('open', () => resolve(new RawSocket(ws)));
-      ws.once('error', reject);
-    });
+  /** Messages received and not yet taken by {@link next}. */
+  get messages(): Array<Record<string, unknown>> {
+    return this.inbox.messages;
+  }
+
+  /** Opens a socket; rejects on an error, or when it is not open within the timeout. */
+  static open(url: string, options?: WebSocket.ClientOptions, wait?: WaitArg): Promise<RawSocket> {
+    const { timeoutMs, what } = waitOptions(wait, `socket to ${url} not open`);
+    let ws: WebSocket | undefined;
+    return deadline<RawSocket>(
+      timeoutMs,
+      () => {
+        ws?.terminate();
+        return `RawSocket.open: ${what} within ${timeoutMs} ms`;
+      },
+      (resolve, reject) => {
+        ws = new WebSocket(url, options);
+        const w = ws;
+        w.once('open', () => resolve(new RawSocket(w)));
+        w.once('error', reject);
+      },
+    );
   }
 
   send(text: string | Buffer, binary = false): void {
@@ -162,50 +191,63 @@ export class RawSocket {
     this.ws.send(objects.map((o) => JSON.stringify(o)).join('\n'));
   }
 
-  /** Waits for a message matching `pred` (already received or future), or rejects on close. */
-  async next(pred: (m: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    for (;;) {
-      const i = this.messages.findIndex(pred);
-      if (i >= 0) return this.messages.splice(i, 1)[0]!;
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error('socket closed while waiting for a message');
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
+  /**
+   * Waits for a message matching `pred` (already received or future) and takes it off the queue;
+   * rejects when the socket closes first, or after the timeout (`opts`: `{ timeoutMs, what }` or a label).
+   */
+  next(pred: (m: Record<string, unknown>) => boolean = () => true, opts?: WaitArg): Promise<Record<string, unknown>> {
+    return this.inbox.next(pred, opts);
   }
 
   /** Waits for the reply with this id. */
-  reply(id: number): Promise<Record<string, unknown>> {
-    return this.next((m) => m['id'] === id);
+  reply(id: number, opts?: WaitArg): Promise<Record<string, unknown>> {
+    return this.next((m) => m['id'] === id, waitOptions(opts, `reply with id ${id}`));
   }
 
   /** Sends a connect command and waits for its reply. */
-  async connect(token?: string): Promise<Record<string, unknown>> {
+  async connect(token?: string, opts?: WaitArg): Promise<Record<string, unknown>> {
     this.sendJson({ id: 1, connect: token === undefined ? {} : { token } });
-    return this.reply(1);
+    return this.reply(1, waitOptions(opts, 'connect reply (id 1)'));
+  }
+
+  /** The close code and reason, once the socket closes (bounded by the default timeout: see {@link waitClosed}). */
+  get closed(): Promise<CloseInfo> {
+    return this.inbox.waitClosed();
+  }
+
+  /** Resolves with the close code and reason once the socket closes; rejects after the timeout. */
+  waitClosed(opts?: WaitArg): Promise<CloseInfo> {
+    return this.inbox.waitClosed(opts);
   }
 }
 
-/** Resolves when `emitter` emits `event` (first argument). */
-export function once<T = unknown>(emitter: { once(event: string, fn: (arg: T) => void): unknown }, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve));
-}
+export { DEFAULT_WAIT_MS, once, sleep, type UntilOptions, type WaitArg, type WaitOptions } from './wait.js';
 
-/** Polls `check` until it returns true (no timing assertion: the test's own timeout bounds it). */
-export async function until(check: () => boolean | Promise<boolean>, stepMs = 10): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, stepMs));
+/**
+ * Polls `check` until it returns true; rejects after 10 s (default) with
+ * `until: condition not met within N ms: <label or the check's source>`. `opts`: the polling step
+ * (ms), a label, or `{ timeoutMs, what, stepMs }`.
+ */
+export function until(check: () => boolean | Promise<boolean>, opts?: number | string | UntilOptions): Promise<void> {
+  return untilBounded(check, opts, 10);
 }
 
 /**
  * Publishes a marker through the API and waits until `sub` has received it: every publication
  * published before it has arrived by then.
  */
-export async function barrier(gyre: Pick<TestGyre, 'api'>, sub: Subscription, channel: string): Promise<void> {
+export async function barrier(gyre: Pick<TestGyre, 'api'>, sub: Subscription, channel: string, opts?: WaitArg): Promise<void> {
   const marker = Math.random();
   let seen = false;
   const onPub = (ctx: PublicationContext) => {
     if ((ctx.data as { marker?: number }).marker === marker) seen = true;
   };
   sub.on('publication', onPub);
-  await gyre.api('publish', { channel, data: { marker } });
-  await until(() => seen);
-  sub.off('publication', onPub);
+  try {
+    await gyre.api('publish', { channel, data: { marker } });
+    const { timeoutMs, what } = waitOptions(opts, `barrier marker publication on "${channel}" not received`);
+    await untilBounded(() => seen, { timeoutMs, what }, 10);
+  } finally {
+    sub.off('publication', onPub);
+  }
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
+import { DEFAULT_WAIT_MS, deadline, sleep, withTimeout } from './wait.js';
 
 export const REDIS_URL = process.env['GYRE_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env['GYRE_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -106,8 +107,8 @@ export function uniquePrefix(tag = 'gyre-test'): string {
 
 /** Deletes every key under `prefix` (cleanup after a test run on a shared Redis). */
 export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
+  const run = async () => {
     await r.connect();
     let cursor = '0';
     do {
@@ -115,6 +116,9 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
       cursor = next;
       if (keys.length > 0) await r.del(...keys);
     } while (cursor !== '0');
+  };
+  try {
+    await withTimeout(run(), { timeoutMs: 30_000 }, 'deleteKeys', `deleting the keys under "${prefix}" at ${url} did not finish`);
   } finally {
     r.disconnect();
   }
@@ -122,7 +126,7 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return deadline(DEFAULT_WAIT_MS, () => `freePort: no free port found within ${DEFAULT_WAIT_MS} ms`, (resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
@@ -131,6 +135,9 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** How long a private redis-server / nats-server may take to answer after its start (ms). */
+const START_WAIT_MS = Math.max(DEFAULT_WAIT_MS, 15_000);
 
 /** Servers (and other children) this process started: killed when it exits, whatever way the tests ended. */
 const spawned = new Set<ChildProcess>();
@@ -212,16 +219,21 @@ export class OwnRedis {
       }),
     );
     const proc = this.proc;
-    for (let i = 0; i < 500 && proc.exitCode === null; i++) {
+    const end = Date.now() + START_WAIT_MS;
+    while (proc.exitCode === null && Date.now() < end) {
       if (await probe('127.0.0.1', this.port, 'PING\r\n', /\+PONG/)) {
         // The server answering must be ours, not another one that had the port already.
         const info = String(await this.command('INFO', 'server'));
         if (info.includes(`process_id:${proc.pid}\r`)) return;
-        break;
+        throw new Error(`redis-server on port ${this.port} did not start: another server answers there`);
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
-    throw new Error(`redis-server on port ${this.port} did not start`);
+    throw new Error(
+      proc.exitCode !== null
+        ? `redis-server on port ${this.port} did not start: it exited with ${proc.exitCode}`
+        : `redis-server on port ${this.port} did not start: no PONG within ${START_WAIT_MS} ms`,
+    );
   }
 
   /** Stops it (SIGKILL: an abrupt loss, no goodbye to clients) and waits for the exit. */
@@ -233,10 +245,13 @@ export class OwnRedis {
 
   /** A command on this server (test setup and inspection). */
   async command(...args: string[]): Promise<unknown> {
-    const r = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
+    const r = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000 });
+    const run = async () => {
       await r.connect();
       return await r.call(args[0]!, ...args.slice(1));
+    };
+    try {
+      return await withTimeout(run(), undefined, 'OwnRedis.command', `no answer to ${args.join(' ')} from port ${this.port}`);
     } finally {
       r.disconnect();
     }
@@ -282,16 +297,21 @@ export class OwnNats {
   async up(): Promise<void> {
     const proc = track(spawn(NATS_SERVER_BIN!, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' }));
     this.proc = proc;
-    for (let i = 0; i < 500 && proc.exitCode === null; i++) {
+    const end = Date.now() + START_WAIT_MS;
+    while (proc.exitCode === null && Date.now() < end) {
       if (await probe('127.0.0.1', this.port, undefined, /^INFO /)) {
         // One that could not bind the port exits at once: make sure ours is the one answering.
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         if (proc.exitCode === null) return;
         break;
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
-    throw new Error(`nats-server on port ${this.port} did not start`);
+    throw new Error(
+      proc.exitCode !== null
+        ? `nats-server on port ${this.port} did not start: it exited with ${proc.exitCode}`
+        : `nats-server on port ${this.port} did not start: no INFO within ${START_WAIT_MS} ms`,
+    );
   }
 
   async down(): Promise<void> {
@@ -304,7 +324,14 @@ export class OwnNats {
 /** SIGKILLs a child process (an abrupt loss, no goodbye to clients) and waits for its exit. */
 async function killAndWait(proc: ChildProcess | undefined): Promise<void> {
   if (proc === undefined || proc.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGKILL');
-  await exited;
+  await deadline<void>(
+    DEFAULT_WAIT_MS,
+    () => `killAndWait: process ${proc.pid} (${proc.spawnfile}) did not exit within ${DEFAULT_WAIT_MS} ms of SIGKILL`,
+    (resolve) => {
+      const onExit = () => resolve();
+      proc.once('exit', onExit);
+      proc.kill('SIGKILL');
+      return () => proc.off('exit', onExit);
+    },
+  );
 }

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Centrifuge, Options as CentrifugeOptions, Subscription } from 'centrifuge';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { SECRET, once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
+import { closeServer, listen, sleep, waitFor } from '../helpers/wait.js';
 
 type Json = Record<string, any>;
 
@@ -37,7 +38,7 @@ type Outcome = { connected: true; client: string } | { connected: false; code: n
 /** Connects a real client and waits for `connected` or a terminal `disconnected`. */
 function connectReal(gyre: TestGyre, opts: Partial<CentrifugeOptions>): Promise<{ client: Centrifuge; outcome: Outcome }> {
   const client = gyre.client(opts);
-  return new Promise((resolve) => {
+  return waitFor('connected or disconnected from a real client', (resolve) => {
     client.once('connected', (ctx) => resolve({ client, outcome: { connected: true, client: ctx.client } }));
     client.once('disconnected', (ctx) => resolve({ client, outcome: { connected: false, code: ctx.code, reason: ctx.reason } }));
     client.connect();
@@ -201,8 +202,9 @@ describe('HMAC, RSA and ECDSA connection tokens', () => {
     const { client, outcome } = await connectReal(gyre, { token: 'not-a-jwt' });
     assert.deepEqual(outcome, { connected: false, code: 3500, reason: 'invalid token' });
     assert.equal(client.state, 'disconnected');
-    // Longer than the client's maxReconnectDelay (300 ms): no second attempt was made.
-    await new Promise((r) => setTimeout(r, 600));
+    // Longer than the client's maxReconnectDelay (300 ms): no second attempt was made (a sleep on
+    // purpose: it proves something does not happen).
+    await sleep(600);
     assert.equal(client.state, 'disconnected');
     assert.equal(gyre.logs.filter((l) => l.msg === 'invalid connection token').length, before + 1);
 
@@ -231,13 +233,13 @@ describe('JWKS endpoint', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: [key.jwk] }));
     });
-    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    await listen(jwks);
     jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
     gyre = await startGyre({ client: { token: { jwks_public_endpoint: jwksUrl } } });
   });
   after(async () => {
     await gyre.close();
-    await new Promise<void>((resolve) => jwks.close(() => resolve()));
+    await closeServer(jwks);
   });
 
   test('a token signed by a JWKS key (by kid) connects as its user', async () => {
@@ -356,7 +358,7 @@ describe('subscription tokens with their own key', () => {
   /** Subscribes to `channel` with `token`; resolves with 'subscribed' or the unsubscribe code. */
   function subscribeWith(client: Centrifuge, channel: string, token: string): Promise<{ sub: Subscription; result: 'subscribed' | number }> {
     const sub = client.newSubscription(channel, { token });
-    return new Promise((resolve) => {
+    return waitFor(`subscribed or unsubscribed on "${channel}"`, (resolve) => {
       sub.once('subscribed', () => resolve({ sub, result: 'subscribed' }));
       sub.once('unsubscribed', (ctx) => resolve({ sub, result: ctx.code }));
       sub.subscribe();

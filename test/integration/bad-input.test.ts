@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { signToken } from '../../src/auth/sign.js';
 import { RawSocket, startGyre, type LogLine, type TestGyre } from '../helpers/gyre.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SIZE_LIMIT = 1024;
 const CHANNEL_LIMIT = 3;
@@ -386,7 +387,7 @@ test('a subscription token for another channel closes with 3500, as in Centrifug
 
 /** The HTTP status of a WebSocket upgrade with this Origin (101 when it opens). */
 function upgradeStatus(origin: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return waitFor(`the upgrade with Origin ${origin} to open or be refused`, (resolve, reject) => {
     const ws = new WebSocket(gyre.wsUrl, { origin });
     ws.once('open', () => {
       ws.close();

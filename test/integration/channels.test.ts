@@ -16,6 +16,7 @@ import type {
   SubscriptionOptions,
 } from 'centrifuge';
 import { barrier, once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HISTORY = { presence: true, history_size: 10, history_ttl: '60s' };
 
@@ -123,7 +124,7 @@ type Outcome = { ok: true; sub: Subscription; ctx: SubscribedContext } | { ok: f
 /** Subscribes and resolves with the subscribed context or the code the subscription ended with. */
 function trySubscribe(c: Centrifuge, channel: string, opts: Partial<SubscriptionOptions> = {}): Promise<Outcome> {
   const sub = c.newSubscription(channel, opts);
-  return new Promise((resolve) => {
+  return waitFor(`subscribed or unsubscribed on "${channel}"`, (resolve) => {
     sub.once('subscribed', (ctx) => resolve({ ok: true, sub, ctx }));
     sub.once('unsubscribed', (ctx) => resolve({ ok: false, sub, code: ctx.code }));
     sub.subscribe();

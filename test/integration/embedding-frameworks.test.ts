@@ -13,6 +13,7 @@ import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { ConnectResponse, createGyre, Handlers, RPCResponse } from '../../src/index.js';
 import { once } from '../helpers/gyre.js';
+import { closeServer, listen } from '../helpers/wait.js';
 
 const API_KEY = 'framework-key';
 
@@ -47,7 +48,7 @@ test('Express: the app keeps its routes, Gyre serves WebSocket clients at /rt an
   });
   const server = createServer(app);
   await gyre.server.attach(server, { path: '/rt' });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await listen(server);
   const port = (server.address() as AddressInfo).port;
   try {
     assert.deepEqual(await (await fetch(`http://127.0.0.1:${port}/hello`)).json(), { from: 'express' });
@@ -58,7 +59,7 @@ test('Express: the app keeps its routes, Gyre serves WebSocket clients at /rt an
   } finally {
     await gyre.server.shutdown();
     server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await closeServer(server);
   }
 });
 

@@ -29,6 +29,7 @@ import {
 import { RawSocket, until } from '../helpers/gyre.js';
 import { captureLogger } from '../handlers/helpers.js';
 import { connectOutcome, subscribed } from '../handlers/clients.js';
+import { closeServer, listen, once, waitFor } from '../helpers/wait.js';
 
 type Json = Record<string, any>;
 
@@ -119,7 +120,7 @@ describe('embedding', () => {
       if (path === '/own') return own.handleUpgrade(req, socket, head, (ws) => own.emit('connection', ws, req));
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
-    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    await listen(host);
     port = (host.address() as AddressInfo).port;
     await gyre.server.attach(host, { path: '/rt' });
   });
@@ -128,7 +129,7 @@ describe('embedding', () => {
     for (const c of clients) c.disconnect();
     await gyre.server.shutdown();
     host.closeAllConnections();
-    await new Promise((r) => host.close(r));
+    await closeServer(host);
   });
 
   test('the real client connects at the attached path; handlers answer', async () => {
@@ -142,8 +143,8 @@ describe('embedding', () => {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'host says hi');
     const own = new WebSocket(`ws://127.0.0.1:${port}/own`);
-    await new Promise((r, j) => (own.once('open', r), own.once('error', j)));
-    const got = new Promise<string>((r) => own.once('message', (m: Buffer) => r(m.toString())));
+    await waitFor('the host\'s own WebSocket to open', (r, j) => void (own.once('open', () => r()), own.once('error', j)));
+    const got = waitFor<string>('the host\'s echo message', (r) => void own.once('message', (m: Buffer) => r(m.toString())));
     own.send('ping');
     assert.equal(await got, 'echo:ping');
     own.close();
@@ -251,7 +252,7 @@ describe('embedding', () => {
 
     test('disconnect a user (with a code), and refresh one as expired', async () => {
       const { c } = await clientAs('bye-user');
-      const gone = new Promise<DisconnectedContext>((r) => c.once('disconnected', r));
+      const gone = once<DisconnectedContext>(c, 'disconnected');
       await gyre.api.disconnect('bye-user', { code: 4501, reason: 'go away' });
       const ctx = await gone;
       assert.deepEqual([ctx.code, ctx.reason], [4501, 'go away']);
@@ -312,7 +313,7 @@ describe('createGyre', () => {
   test('after shutdown an attached Gyre refuses new connections with 503; the host keeps serving', async () => {
     const gyre = createGyre({ config: { client: { allowed_origins: ['*'] } }, log: captureLogger().log });
     const host = createServer((_req, res) => res.end('still here'));
-    await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+    await listen(host);
     const port = (host.address() as AddressInfo).port;
     await gyre.server.attach(host, { path: '/rt' });
     try {
@@ -324,7 +325,7 @@ describe('createGyre', () => {
       assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'still here');
     } finally {
       host.closeAllConnections();
-      await new Promise((r) => host.close(r));
+      await closeServer(host);
     }
   });
 });

@@ -10,15 +10,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Centrifuge, SubscriptionState } from 'centrifuge';
-import { once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
+import { DEFAULT_WAIT_MS, once, startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
 
 type Json = Record<string, any>;
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
-/** Polls until wall-clock time passes `ms` since epoch. */
+/**
+ * Polls until wall-clock time passes `ms` since epoch (real time passing for an expiry, not a
+ * synchronisation): bounded by that time plus the default wait.
+ */
 function untilTime(ms: number): Promise<void> {
-  return until(() => Date.now() > ms, 50);
+  return until(() => Date.now() > ms, {
+    stepMs: 50,
+    timeoutMs: Math.max(0, ms - Date.now()) + DEFAULT_WAIT_MS,
+    what: `wall-clock time to pass ${new Date(ms).toISOString()}`,
+  });
 }
 
 /** A command round trip on a raw socket: proves the connection is alive and serving. */

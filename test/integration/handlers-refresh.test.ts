@@ -75,9 +75,16 @@ describe('server-side refresh', { concurrency: true }, () => {
   });
   after(() => gyre.close());
 
-  /** A raw socket connected through the connect service as `user`; returns it and the connect result. */
+  /**
+   * A raw socket connected through the connect service as `user`; returns it and the connect result.
+   * It answers pings as a real client does: with FAST_TICKS the server pings 1-2 s after connect and
+   * closes a silent socket with 3012 (no pong) 1 s later, which is within the 1-3 s these tests wait
+   * for refreshes (an unanswered ping made "sub_refresh expired: true unsubscribes with 2501" fail
+   * with "socket closed" when the subscribe came after the next whole second on a loaded machine).
+   */
   async function rawAs(user: string): Promise<{ ws: RawSocket; result: Json }> {
     const ws = await gyre.raw();
+    ws.pongs = true;
     ws.sendJson({ id: 1, connect: { data: { user } } });
     const reply = (await ws.reply(1)) as Json;
     assert.ok(reply['connect'], JSON.stringify(reply));

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { API_KEY, startGyre } from '../helpers/gyre.js';
+import { waitFor } from '../helpers/wait.js';
 
 function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return waitFor('a free port', (resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { startGyre } from '../helpers/gyre.js';
+import { waitFor } from '../helpers/wait.js';
 
 function upgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return waitFor(`the upgrade of ${url} to open or be refused`, (resolve, reject) => {
     const ws = new WebSocket(url);
     ws.once('open', () => {
       ws.terminate();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { PublicationContext, SubscribedContext } from 'centrifuge';
-import { once, startGyre, type TestGyre } from '../helpers/gyre.js';
+import { once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
 
 let gyre: TestGyre;
 before(async () => {
@@ -42,7 +42,3 @@ test('publish via HTTP API reaches a subscriber; missed publications are recover
   await until(() => received.length === 3);
   assert.deepEqual(received, [{ n: 1 }, { n: 2 }, { n: 3 }]);
 });
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, 10));
-}

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { Centrifuge, type DisconnectedContext, type PublicationContext, type SubscribedContext } from 'centrifuge';
 import WebSocket from 'ws';
 import { once, until } from '../helpers/gyre.js';
+import { exitOf, waitFor } from '../helpers/wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(import.meta.resolve('tsx'));
@@ -39,14 +40,18 @@ before(async () => {
       }
     }
   });
-  await until(() => lines.some((l) => l['msg'] === 'seed services example listening'));
+  // Starting a process through tsx takes seconds on a loaded machine: a longer bound.
+  await until(() => lines.some((l) => l['msg'] === 'seed services example listening'), {
+    timeoutMs: 30_000,
+    what: 'the seed services example to log "listening"',
+  });
   port = lines.find((l) => l['msg'] === 'seed services example listening')!['port'] as number;
 });
 
 after(async () => {
   for (const c of clients) c.disconnect();
   proc.kill('SIGTERM');
-  await once(proc, 'exit');
+  await exitOf(proc, 'the seed services example to exit after SIGTERM');
 });
 
 function client(authToken?: string): Centrifuge {
@@ -71,7 +76,7 @@ async function connected(authToken: string): Promise<Centrifuge> {
 /** Subscribes and resolves 'ok' or the error code. */
 async function trySubscribe(c: Centrifuge, channel: string): Promise<'ok' | number> {
   const sub = c.newSubscription(channel);
-  const result = new Promise<'ok' | number>((resolve) => {
+  const result = waitFor<'ok' | number>(`subscribed, error or unsubscribed on "${channel}"`, (resolve) => {
     sub.once('subscribed', () => resolve('ok'));
     sub.once('error', (ctx: { error: { code: number } }) => resolve(ctx.error.code));
     sub.once('unsubscribed', (ctx: { code: number }) => resolve(ctx.code));

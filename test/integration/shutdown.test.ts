@@ -16,13 +16,17 @@ import { Centrifuge, type ConnectingContext, type SubscribedContext } from 'cent
 import WebSocket from 'ws';
 import { signToken } from '../../src/auth/sign.js';
 import { once, RawSocket, type LogLine } from '../helpers/gyre.js';
+import { exitOf, waitFor } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 const SECRET = 'shutdown-test-secret';
 
 const dirs: string[] = [];
+const children: ChildProcess[] = [];
 after(() => {
+  // A test that failed half way leaves its server running: it must not keep this file alive.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -38,7 +42,8 @@ interface Served {
   port: number;
   /** JSON log lines from stdout, as they arrive. */
   logs: LogLine[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The exit code and signal, once the process has exited (bounded: see exitOf). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Runs `gyre serve` with `config` on a free port and waits for its "listening" log line. */
@@ -53,13 +58,14 @@ async function serve(config: Record<string, unknown>): Promise<Served> {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
   const logs: LogLine[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
+  // Starting a process through tsx takes seconds on a loaded machine: a longer bound.
+  const port = await waitFor<number>('"gyre serve" to log "listening"', (resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`gyre serve exited (${code}) before listening: ${stderr}`));
+    child.once('exit', onExit);
     createInterface({ input: child.stdout! }).on('line', (text) => {
       let line: LogLine;
       try {
@@ -70,9 +76,16 @@ async function serve(config: Record<string, unknown>): Promise<Served> {
       logs.push(line);
       if (/^Gyre .* listening$/.test(line.msg)) resolve(line['port'] as number);
     });
-    void exited.then(({ code }) => reject(new Error(`gyre serve exited (${code}) before listening: ${stderr}`)));
-  });
-  return { child, port, logs, exited };
+    return () => child.off('exit', onExit);
+  }, { timeoutMs: 30_000 });
+  return {
+    child,
+    port,
+    logs,
+    get exited() {
+      return exitOf(child, `"gyre serve" (pid ${child.pid}) to exit`);
+    },
+  };
 }
 
 const CONFIG = {
@@ -116,7 +129,7 @@ function nextConnecting(client: Centrifuge): Promise<ConnectingContext> {
 
 /** A TCP connection with half an HTTP request: the server cannot finish closing it gracefully. */
 function halfRequest(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
+  return waitFor('a TCP connection to the server', (resolve, reject) => {
     const socket = tcpConnect(port, '127.0.0.1', () => {
       socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
       resolve(socket);

@@ -95,32 +95,53 @@ test('a custom private prefix and namespace boundary are honoured', () => {
 
 test('channel_regex applies to the part after the namespace; a mismatch is 107 as in Centrifugo', () => {
   const r = rules();
-  assert.equal(r.resolve('ids:123').namespace, 'ids');
-  assert.equal(r.resolve('$ids:123').isPrivate, true);
-  throwsCode(() => r.resolve('ids:12a'), 107);
-  throwsCode(() => r.resolve('ids:'), 107);
+  assert.equal(r.resolveForClient('ids:123').namespace, 'ids');
+  assert.equal(r.resolveForClient('$ids:123').isPrivate, true);
+  assert.equal(r.resolveForClient('$ids:123').name, '123');
+  throwsCode(() => r.resolveForClient('ids:12a'), 107);
+  throwsCode(() => r.resolveForClient('ids:'), 107);
 });
 
 test('channel_regex of channels without namespace', () => {
   const r = rules({ without_namespace: { channel_regex: '^[a-z]+$' } });
-  assert.equal(r.resolve('abc').channel, 'abc');
-  throwsCode(() => r.resolve('ABC'), 107);
+  assert.equal(r.resolveForClient('abc').channel, 'abc');
+  throwsCode(() => r.resolveForClient('ABC'), 107);
 });
 
-test('bad names are 107: empty, non-ASCII, longer than max_length', () => {
+test('client-named channels: empty, non-ASCII (without channel_regex) or longer than max_length bytes are 107', () => {
   const r = rules();
+  throwsCode(() => r.resolveForClient(''), 107);
+  throwsCode(() => r.resolveForClient('café'), 107);
+  throwsCode(() => r.resolveForClient('chat:привет'), 107);
+  throwsCode(() => r.resolveForClient('emoji-\u{1F600}'), 107);
+  assert.equal(r.resolveForClient('x'.repeat(255)).channel.length, 255);
+  throwsCode(() => r.resolveForClient('x'.repeat(256)), 107);
+});
+
+test('a channel_regex decides alone: any characters it allows pass, max_length counts UTF-8 bytes', () => {
+  const r = rules({ max_length: 12, without_namespace: { channel_regex: '^[\\p{L}0-9-]+$' } });
+  assert.equal(r.resolveForClient('café').channel, 'café');
+  assert.equal(r.resolveForClient('привет').channel, 'привет'); // 12 bytes
+  throwsCode(() => r.resolveForClient('приветы'), 107); // 7 characters, 14 bytes
+  throwsCode(() => r.resolveForClient('a b'), 107);
+});
+
+test('server API and token channels: any valid UTF-8 name, as in Centrifugo; lone surrogates are 107', () => {
+  const r = rules();
+  assert.equal(r.resolve('café').channel, 'café');
+  assert.equal(r.resolve('chat:日本').namespace, 'chat');
+  assert.equal(r.resolve('x'.repeat(300)).channel.length, 300);
+  assert.equal(r.resolve('emoji-\u{1F600}').channel, 'emoji-\u{1F600}');
   throwsCode(() => r.resolve(''), 107);
-  throwsCode(() => r.resolve('café'), 107);
-  throwsCode(() => r.resolve('chat:привет'), 107);
-  throwsCode(() => r.resolve('emoji-\u{1F600}'), 107);
-  assert.equal(r.resolve('x'.repeat(255)).channel.length, 255);
-  throwsCode(() => r.resolve('x'.repeat(256)), 107);
+  throwsCode(() => r.resolve('bad-\uD800'), 107);
+  throwsCode(() => r.resolve('bad-\uDC00x'), 107);
+  throwsCode(() => r.resolve('nope:x'), 102);
 });
 
 test('a configured max_length is the limit', () => {
   const r = rules({ max_length: 10 });
-  assert.equal(r.resolve('0123456789').channel, '0123456789');
-  throwsCode(() => r.resolve('0123456789a'), 107);
+  assert.equal(r.resolveForClient('0123456789').channel, '0123456789');
+  throwsCode(() => r.resolveForClient('0123456789a'), 107);
 });
 
 test('isUserLimited: a `#` channel in a namespace with allow_user_limited_channels', () => {

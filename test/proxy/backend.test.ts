@@ -14,6 +14,7 @@ import { proxyFetchHandler, proxyRequestListener } from '../../src/proxy/backend
 import { startGyre, until } from '../helpers/gyre.js';
 import { captureLogger, closeHttp, demoHandlers } from './helpers.js';
 import type { LogLine } from '../helpers/gyre.js';
+import { listen } from '../helpers/wait.js';
 
 const logs: LogLine[] = [];
 const log = captureLogger(logs);
@@ -94,7 +95,7 @@ test('Node HTTP backend: a body too large is 413; binary encoding and static hea
       listener(replay as never, res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await listen(server);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const big = await fetch(`${base}/publish`, { method: 'POST', body: JSON.stringify({ data: 'x'.repeat(5000) }) });

@@ -10,13 +10,14 @@ import { after, before, describe, test } from 'node:test';
 import { Handlers, RPCResponse } from '../../src/handlers/index.js';
 import { startGyre, type TestGyre } from '../helpers/gyre.js';
 import { closeHttp, startBackend, type BackendKind, type TestBackend } from './helpers.js';
+import { listen } from '../helpers/wait.js';
 
 const INTERNAL = { code: 100, message: 'internal server error', temporary: true };
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  await listen(s);
   const port = (s.address() as AddressInfo).port;
   await closeHttp(s);
   return port;
@@ -96,7 +97,7 @@ describe('HTTP backend answers that are not proxy responses', () => {
         res.writeHead(200).end('{"result":{"user":42}}');
       }
     });
-    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', () => r()));
+    await listen(bad);
     base = `http://127.0.0.1:${(bad.address() as AddressInfo).port}`;
   });
   after(() => closeHttp(bad));

@@ -6,13 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { Centrifuge, ConnectedContext, DisconnectedContext, ErrorContext, Subscription, SubscribedContext, SubscriptionErrorContext, UnsubscribedContext } from 'centrifuge';
+import type { Subscription, SubscribedContext, SubscriptionErrorContext, UnsubscribedContext } from 'centrifuge';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
 import { ConnectResponse, Handlers, PublishResponse, RPCResponse, SubRefreshResponse, SubscribeResponse, RefreshResponse } from '../../src/handlers/index.js';
 import { GrpcProxyBackend } from '../../src/proxy/backend/grpc.js';
 import { proxyRequestListener } from '../../src/proxy/backend/http.js';
 import type { LogLine } from '../helpers/gyre.js';
+import { deadline, DEFAULT_WAIT_MS, withTimeout, type WaitArg, waitOptions } from '../helpers/wait.js';
 
 export type BackendKind = 'http' | 'grpc';
 
@@ -121,7 +122,7 @@ export async function startBackend(kind: BackendKind, handlers?: Handlers, port 
   const h = handlers ?? demoHandlers(seen, slow);
   if (kind === 'grpc') {
     const server = await GrpcProxyBackend.create(h, { log });
-    const bound = await server.listen(port, '127.0.0.1');
+    const bound = await withTimeout(server.listen(port, '127.0.0.1'), undefined, 'startBackend', `gRPC backend not listening on port ${port}`);
     return {
       kind,
       port: bound,
@@ -130,12 +131,12 @@ export async function startBackend(kind: BackendKind, handlers?: Handlers, port 
       logs,
       close: () => {
         release();
-        return server.close(100);
+        return withTimeout(server.close(100), undefined, 'TestBackend.close', 'gRPC backend did not close');
       },
     };
   }
   const server = createServer(proxyRequestListener(h, { log }));
-  await new Promise<void>((resolve, reject) => {
+  await deadline<void>(DEFAULT_WAIT_MS, () => `startBackend: HTTP backend not listening on port ${port} within ${DEFAULT_WAIT_MS} ms`, (resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
@@ -154,7 +155,7 @@ export async function startBackend(kind: BackendKind, handlers?: Handlers, port 
 }
 
 export function closeHttp(server: Server): Promise<void> {
-  return new Promise((resolve) => {
+  return deadline<void>(DEFAULT_WAIT_MS, () => `closeHttp: HTTP server did not close within ${DEFAULT_WAIT_MS} ms`, (resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
   });
@@ -169,27 +170,26 @@ export function withHeaders(headers: Record<string, string>): typeof WebSocket {
   } as unknown as typeof WebSocket;
 }
 
-export type Outcome = { connected: ConnectedContext } | { disconnected: DisconnectedContext } | { error: ErrorContext };
-
-/** Connects and resolves with the first of connected / disconnected / error. */
-export function connectOutcome(c: Centrifuge): Promise<Outcome> {
-  return new Promise((resolve) => {
-    c.once('connected', (ctx) => resolve({ connected: ctx }));
-    c.once('disconnected', (ctx) => resolve({ disconnected: ctx }));
-    c.once('error', (ctx) => resolve({ error: ctx }));
-    c.connect();
-  });
-}
+export { connectOutcome, type ConnectOutcome as Outcome } from '../handlers/clients.js';
 
 export type SubOutcome = { subscribed: SubscribedContext } | { error: SubscriptionErrorContext } | { unsubscribed: UnsubscribedContext };
 
-/** Subscribes and resolves with the first of subscribed / error (temporary) / unsubscribed (refused). */
-export function subscribeOutcome(sub: Subscription): Promise<SubOutcome> {
-  return new Promise((resolve) => {
-    sub.once('subscribed', (ctx) => resolve({ subscribed: ctx }));
-    sub.once('error', (ctx) => resolve({ error: ctx }));
-    sub.once('unsubscribed', (ctx) => resolve({ unsubscribed: ctx }));
+/** Subscribes and resolves with the first of subscribed / error (temporary) / unsubscribed (refused); rejects after the timeout. */
+export function subscribeOutcome(sub: Subscription, opts?: WaitArg): Promise<SubOutcome> {
+  const { timeoutMs, what } = waitOptions(opts, `no subscribed / error / unsubscribed event for "${sub.channel}"`);
+  return deadline<SubOutcome>(timeoutMs, () => `subscribeOutcome: ${what} within ${timeoutMs} ms (subscription state ${sub.state})`, (resolve) => {
+    const onSubscribed = (ctx: SubscribedContext) => resolve({ subscribed: ctx });
+    const onError = (ctx: SubscriptionErrorContext) => resolve({ error: ctx });
+    const onUnsubscribed = (ctx: UnsubscribedContext) => resolve({ unsubscribed: ctx });
+    sub.once('subscribed', onSubscribed);
+    sub.once('error', onError);
+    sub.once('unsubscribed', onUnsubscribed);
     sub.subscribe();
+    return () => {
+      sub.off('subscribed', onSubscribed);
+      sub.off('error', onError);
+      sub.off('unsubscribed', onUnsubscribed);
+    };
   });
 }
 

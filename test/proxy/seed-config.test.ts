@@ -17,6 +17,7 @@ import { GrpcApiClient } from '../../src/api/client/grpc.js';
 import { loadConfig } from '../../src/config/load.js';
 import { until } from '../helpers/gyre.js';
 import { connectOutcome, startBackend, subscribeOutcome, type TestBackend } from './helpers.js';
+import { deadline, withTimeout } from '../helpers/wait.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/getting-started.config.json', import.meta.url));
 const SEED = fileURLToPath(new URL('../../../shared/seeds/002_12fe62753493379b.txt', import.meta.url));
@@ -59,7 +60,14 @@ test('checkconfig passes', async () => {
   const child = gyre(['checkconfig', FIXTURE]);
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const code = await deadline<number | null>(
+    30_000,
+    () => {
+      child.kill('SIGKILL');
+      return `"gyre checkconfig" did not finish within 30000 ms (stdout: ${stdout})`;
+    },
+    (resolve) => void child.once('close', resolve),
+  );
   assert.equal(code, 0);
   assert.match(stdout, /: OK$/m);
 });
@@ -70,15 +78,23 @@ test('serve starts with it; the seed topology works with a gRPC handler backend 
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ports = await new Promise<{ http: number; grpc: number }>((resolve, reject) => {
-    let grpcPort = 0;
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      const line = JSON.parse(text) as Record<string, unknown>;
-      if (line['msg'] === 'gRPC API listening') grpcPort = line['port'] as number;
-      if (/^Gyre .* listening$/.test(String(line['msg']))) resolve({ http: line['port'] as number, grpc: grpcPort });
-    });
-    void exited.then((code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
-  });
+  // Starting a process through tsx takes seconds on a loaded machine: a longer bound.
+  const ports = await deadline<{ http: number; grpc: number }>(
+    30_000,
+    () => {
+      child.kill('SIGKILL');
+      return `"gyre serve" did not log "listening" within 30000 ms (stderr: ${stderr})`;
+    },
+    (resolve, reject) => {
+      let grpcPort = 0;
+      createInterface({ input: child.stdout }).on('line', (text) => {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        if (line['msg'] === 'gRPC API listening') grpcPort = line['port'] as number;
+        if (/^Gyre .* listening$/.test(String(line['msg']))) resolve({ http: line['port'] as number, grpc: grpcPort });
+      });
+      void exited.then((code) => reject(new Error(`serve exited (${code}) before listening: ${stderr}`)));
+    },
+  );
   let backend: TestBackend | undefined;
   const api = new GrpcApiClient({ address: `127.0.0.1:${ports.grpc}` });
   try {
@@ -119,7 +135,7 @@ test('serve starts with it; the seed topology works with a gRPC handler backend 
   } finally {
     await api.close();
     child.kill('SIGTERM');
-    await exited;
+    await withTimeout(exited, undefined, 'serve', '"gyre serve" did not exit after SIGTERM');
     await backend?.close();
   }
 });

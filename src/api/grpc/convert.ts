@@ -5,6 +5,7 @@
  * Shared by the gRPC API server (proto → params, result → proto) and the gRPC API client.
  */
 import { Errors, ProtocolException } from '../../protocol/codes.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../protocol/json-depth.js';
 
 export type Message = Record<string, unknown>;
 
@@ -35,8 +36,10 @@ export const BATCH_METHODS: readonly ApiMethod[] = Object.values(API_METHODS).fi
 /** Bytes of JSON text → the JSON value (empty bytes: absent); bytes that are not JSON are a bad request. */
 export function fromBytes(v: unknown): unknown {
   if (!(v instanceof Uint8Array) || v.byteLength === 0) return undefined;
+  const text = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
+  if (jsonTooDeep(text)) throw new ProtocolException({ code: Errors.badRequest.code, message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
   try {
-    return JSON.parse(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new ProtocolException(Errors.badRequest);
   }
