@@ -4,6 +4,7 @@
  */
 import type { ConnectRow, MemoryRow, S5Result, S5Row, S5Setup, ScenarioResults, StepResult, SweepResult, Variant } from './scenarios.js';
 import { S5_LABEL, VARIANT_LABEL } from './scenarios.js';
+import { soakSection } from './soak-result.js';
 
 export interface RunMeta {
   date: string;
@@ -721,6 +722,7 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '## S5 two nodes over Redis',
     '',
     ...s5Text(res, img),
+    ...soakSection(),
     '## Method and caveats',
     '',
     '- Servers run as separate processes (`bench/servers/*.ts`), each with a control API on its own port',
