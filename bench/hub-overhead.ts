@@ -4,7 +4,7 @@
  *   node --import tsx bench/hub-overhead.ts
  */
 import { Hub } from '../src/node/hub.js';
-import type { OutFrame } from '../src/transport/frame.js';
+import type { OutFrame } from '../src/protocol/frame.js';
 import { scheduleFlush } from '../src/transport/flush-scheduler.js';
 const N = 5000;
 const hub = new Hub();

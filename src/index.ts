@@ -3,6 +3,8 @@ export { createGyre, type CreateGyreOptions, type Gyre } from './gyre.js';
 export { GyreServer, type AttachOptions, type GyreServerOptions } from './server.js';
 export * from './handlers/index.js';
 export { GyreApi } from './api/in-process.js';
+export { ServerApi } from './api/server-api.js';
+export type * from './api/types.js';
 export { EventsServer, EventError, EventErrorCodes, ERROR_EVENT } from './events/index.js';
 export type * from './events/types.js';
 export type * from './api/in-process.js';
@@ -12,9 +14,11 @@ export { signToken, TokenVerifier } from './auth/index.js';
 export { Errors, Disconnects, Unsubscribes, ProtocolException, DisconnectException } from './protocol/codes.js';
 export type { ProtocolError, Disconnect } from './protocol/codes.js';
 export * from './broadcasting/index.js';
-export { HttpApiClient, type HttpApiClientOptions, type RetryOptions } from './api/client/http.js';
+export { HttpApiClient, type HttpApiClientOptions } from './api/client/http.js';
+export type { RetryOptions } from './api/client/retry.js';
+export type { Duration } from './api/client/duration.js';
 export { ApiClientError, type ServerApiClient } from './api/client/types.js';
-export { GrpcApiClient, type GrpcApiClientOptions, type GrpcClientTls, type BatchCommand, type BatchReply } from './api/client/grpc.js';
+export { GrpcApiClient, type GrpcApiClientOptions, type GrpcClientTls } from './api/client/grpc.js';
 export {
   ProxyBackend,
   proxyRequestListener,

@@ -8,16 +8,22 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CommandExecutor } from './api/executor.js';
+import { ServerApi } from './api/server-api.js';
 import type { GrpcApiServer } from './api/grpc/server.js';
-import { answerClientError, HttpApi, send } from './api/http.js';
+import { HttpApi } from './api/http.js';
+import { pathOf } from './http/request.js';
+import { answerClientError, sendJson as send } from './http/respond.js';
+import { refuseUpgrade } from './http/upgrade.js';
 import type { GyreConfig } from './config/types.js';
-import type { ClusterOptions } from './cluster/cluster.js';
+import type { ClusterOptions } from './node/cluster.js';
 import { createEngine } from './engine/factory.js';
 import type { Broker, ControlBus, PresenceManager } from './engine/types.js';
 import { EventsServer } from './events/server.js';
 import { createLogger, type Logger } from './log.js';
+import { HandlerCalls } from './handlers/calls.js';
+import { DeciderChain } from './handlers/event-calls.js';
 import type { Handlers } from './handlers/pipeline.js';
+import { ProxyCalls } from './proxy/calls.js';
 import { GyreNode } from './node/node.js';
 import { Disconnects } from './protocol/codes.js';
 import { WebSocketAcceptor } from './transport/websocket.js';
@@ -43,7 +49,8 @@ export interface AttachOptions {
 
 export class GyreServer {
   readonly node: GyreNode;
-  readonly api: CommandExecutor;
+  /** The server API executor (the HTTP and gRPC APIs and `gyre.api` are adapters over it). */
+  readonly api: ServerApi;
   /** The engine in use, for logs: "memory", "redis", "broker nats, presence redis", "custom". */
   readonly engine: string;
   readonly http: Server;
@@ -64,16 +71,22 @@ export class GyreServer {
     this.engine = engine?.description ?? 'custom';
     const presence = opts.presence ?? engine?.presence;
     const control = opts.control ?? engine?.control;
-    this.node = new GyreNode({
+    // Who decides client events: the in-process handlers first (they win), then the proxies.
+    let node: GyreNode | undefined;
+    const deciders = new DeciderChain(
+      opts.handlers !== undefined ? new HandlerCalls(opts.handlers, log) : undefined,
+      ProxyCalls.create(config, log, (channel) => node!.rules.resolve(channel).options),
+    );
+    this.node = node = new GyreNode({
       config,
       log,
       broker: opts.broker ?? engine!.broker,
       ...(presence !== undefined && { presence }),
       ...(control !== undefined && { control }),
       ...(opts.cluster !== undefined && { cluster: opts.cluster }),
-      ...(opts.handlers !== undefined && { handlers: opts.handlers }),
+      ...(!deciders.empty && { deciders }),
     });
-    this.api = new CommandExecutor(this.node);
+    this.api = new ServerApi(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     this.websocket = new WebSocketAcceptor(this.node, config.websocket);
     if (config.events.enabled) {
@@ -133,7 +146,7 @@ export class GyreServer {
   private async startGrpcApi(): Promise<void> {
     if (!this.config.grpc_api.enabled || this.grpcApi !== undefined) return;
     const { GrpcApiServer: Api } = await import('./api/grpc/server.js');
-    this.grpcApi = await Api.start(this.node, this.api, this.config.grpc_api, this.node.log);
+    this.grpcApi = await Api.start(this.api, this.config.grpc_api, this.node.log);
   }
 
   /**
@@ -152,7 +165,7 @@ export class GyreServer {
       if (reqPath !== path && !events) return;
       socket.on('error', () => socket.destroy());
       if (this.stopping !== undefined) {
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        refuseUpgrade(socket, 503);
         return;
       }
       if (events) this.eventsServer!.handleUpgrade(req, socket, head);
@@ -185,7 +198,7 @@ export class GyreServer {
       return;
     }
     if (this.stopping !== undefined || this.config.websocket.disabled || path !== this.config.websocket.handler_prefix) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 404);
       return;
     }
     this.websocket.handleUpgrade(req, socket, head);
@@ -286,10 +299,4 @@ function listenOn(server: Server, port: number, host: string | undefined): Promi
       resolve();
     });
   });
-}
-
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
 }

@@ -1,33 +1,66 @@
 /**
  * The HTTP server API: `POST /api/<method>` with a JSON body, or the legacy `POST /api` with
- * `{"method", "params"}`. Authorised by API key (constant-time compare); answers
- * `{"result": ...}` or `{"error": ...}` with HTTP 200, or, in transport error mode, the error
- * object with a mapped HTTP status.
+ * `{"method", "params"}`. Authorised by API key (see `api-key.ts`); answers `{"result": ...}` or
+ * `{"error": ...}` with HTTP 200, or, in transport error mode, the error object with a mapped HTTP
+ * status. The body is read with a size limit and parsed here; everything after is typed.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { HttpApiConfig } from '../config/types.js';
+import { BodyTooLargeError, declaresTooLarge, readText } from '../http/body.js';
+import { refuse, sendJson } from '../http/respond.js';
 import type { GyreNode } from '../node/node.js';
-import { ProtocolException } from '../protocol/codes.js';
+import { ProtocolException, transportStatus } from '../protocol/codes.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
-import { errorOf, type CommandExecutor } from './executor.js';
+import { ApiKey, keyOfAuthorization } from './api-key.js';
+import { JsonApi } from './json-api.js';
+import type { ServerApi } from './server-api.js';
 
-const TRANSPORT_STATUS: Readonly<Record<number, number>> = { 100: 500, 102: 404, 104: 404, 107: 400, 108: 400, 112: 416, 113: 409 };
+/** A body the API cannot take: answered 400 with `{"error": answer}`. */
+class BadBody extends Error {
+  constructor(
+    reason: string,
+    readonly answer: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+  }
+}
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+function malformed(cause: unknown): BadBody {
+  return new BadBody('malformed JSON', 'bad request', { cause });
+}
+
+/** Reads and parses a JSON body of at most `limit` bytes (0 = no limit); an empty body is `{}`. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  if (declaresTooLarge(req, limit)) throw new BodyTooLargeError(limit);
+  let text: string;
+  try {
+    text = await readText(req, limit);
+  } catch (e) {
+    throw e instanceof BodyTooLargeError ? e : malformed(e);
+  }
+  if (jsonTooDeep(text)) {
+    const reason = `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+    throw new BadBody(reason, `bad request: ${reason}`);
+  }
+  try {
+    return text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+  } catch (e) {
+    throw malformed(e);
+  }
 }
 
 export class HttpApi {
-  private readonly keyDigest: Buffer | undefined;
+  private readonly key: ApiKey;
+  private readonly json: JsonApi;
 
   constructor(
     private readonly node: GyreNode,
-    private readonly executor: CommandExecutor,
+    api: ServerApi,
     private readonly config: HttpApiConfig,
   ) {
-    this.keyDigest = config.key !== '' ? digest(config.key) : undefined;
+    this.key = new ApiKey(config.key);
+    this.json = new JsonApi(api);
   }
 
   /** True when `path` belongs to the API. */
@@ -36,17 +69,12 @@ export class HttpApi {
     return path === prefix || path.startsWith(prefix + '/');
   }
 
+  /** The key from `X-API-Key`, else `Authorization: apikey <key>`, else `?api_key=`. */
   private authorized(req: IncomingMessage, url: URL): boolean {
     if (this.config.insecure) return true;
-    if (this.keyDigest === undefined) return false;
-    let key = req.headers['x-api-key'];
-    if (typeof key !== 'string') {
-      const auth = req.headers.authorization;
-      const m = typeof auth === 'string' ? /^apikey\s+(.+)$/i.exec(auth) : null;
-      key = m?.[1] ?? url.searchParams.get('api_key') ?? undefined;
-    }
-    if (typeof key !== 'string' || key === '') return false;
-    return timingSafeEqual(digest(key), this.keyDigest);
+    const header = req.headers['x-api-key'];
+    const key = typeof header === 'string' ? header : (keyOfAuthorization(req.headers.authorization) ?? url.searchParams.get('api_key') ?? undefined);
+    return this.key.matches(key);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -57,21 +85,17 @@ export class HttpApi {
       return refuse(res, 401, 'unauthorized');
     }
     const limit = this.config.max_request_body_size;
-    if (limit > 0 && Number(req.headers['content-length'] ?? 0) > limit) {
-      this.node.log.info({ path: url.pathname, limit }, 'server API: request body too large');
-      return refuse(res, 413, 'request body too large');
-    }
     let body: unknown;
     try {
       body = await readJson(req, limit);
     } catch (e) {
-      if (e instanceof BodyTooLarge) {
+      if (e instanceof BodyTooLargeError) {
         this.node.log.info({ path: url.pathname, limit }, 'server API: request body too large');
         return refuse(res, 413, 'request body too large');
       }
-      const reason = e instanceof TooDeep ? e.message : 'malformed JSON';
-      this.node.log.info({ path: url.pathname, reason }, 'server API: bad request');
-      return send(res, 400, { error: e instanceof TooDeep ? `bad request: ${reason}` : 'bad request' });
+      const bad = e instanceof BadBody ? e : malformed(e);
+      this.node.log.info({ path: url.pathname, reason: bad.message }, 'server API: bad request');
+      return sendJson(res, 400, { error: bad.answer });
     }
     let method = url.pathname.slice(this.config.handler_prefix.length + 1);
     let params: unknown = body;
@@ -79,80 +103,18 @@ export class HttpApi {
       const legacy = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
       method = typeof legacy['method'] === 'string' ? legacy['method'] : '';
       params = legacy['params'];
-    } else if (!this.executor.has(method)) {
-      return send(res, 404, { error: 'not found' });
+    } else if (!this.json.has(method)) {
+      return sendJson(res, 404, { error: 'not found' });
     }
-    const transportMode =
-      this.config.error_mode === 'transport' || req.headers['x-centrifugo-error-mode'] === 'transport';
+    const transportMode = this.config.error_mode === 'transport' || req.headers['x-centrifugo-error-mode'] === 'transport';
     try {
-      const result = await this.executor.execute(method, params);
-      send(res, 200, { result });
+      sendJson(res, 200, { result: await this.json.execute(method, params) });
     } catch (e) {
-      const error = errorOf(e, this.node);
+      const error = this.json.api.errorOf(e);
       if (e instanceof ProtocolException && e.log !== undefined) this.node.log.info({ method, code: error.code, ...e.log.fields }, e.log.msg);
       else this.node.log.debug({ method, code: error.code }, 'server API error');
-      if (transportMode && method !== 'batch' && method !== 'broadcast') {
-        send(res, TRANSPORT_STATUS[error.code] ?? 400, error);
-      } else {
-        send(res, 200, { error });
-      }
+      if (transportMode && method !== 'batch' && method !== 'broadcast') sendJson(res, transportStatus(error.code), error);
+      else sendJson(res, 200, { error });
     }
   }
-}
-
-class BodyTooLarge extends Error {}
-class TooDeep extends Error {}
-
-/** Reads a JSON body of at most `limit` bytes (0 = no limit). */
-function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (limit > 0 && size > limit) {
-        failed = true;
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (jsonTooDeep(text)) return reject(new TooDeep(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
-      try {
-        resolve(text.trim() === '' ? {} : JSON.parse(text));
-      } catch (e) {
-        reject(e);
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
-/**
- * Answers a request that failed before any handler saw it (Node's `clientError`): 408 when it did
- * not arrive within `http_server.read_header_timeout` / `read_timeout`, 400 when it is not HTTP.
- */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable) return void socket.destroy();
-  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-/** Answers `{"error": message}` and closes the connection after it, leaving the request body unread. */
-function refuse(res: ServerResponse, status: number, message: string): void {
-  if (!res.headersSent) res.setHeader('Connection', 'close');
-  send(res, status, { error: message });
-}
-
-/** Writes a JSON response. */
-export function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }

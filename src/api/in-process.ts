@@ -1,20 +1,13 @@
 /**
- * The server API in-process: typed methods over the same command executor the HTTP API uses, for
- * application code running in the same process as the node.
+ * The server API in-process (`gyre.api`): positional arguments and camelCase options over the
+ * node's {@link ServerApi}, for application code running in the same process as the node. No JSON
+ * in between: each method builds the typed request and calls the executor.
  */
-import type { NodeInfo } from '../cluster/cluster.js';
-import type { ClientInfoResult, HistoryResult } from './client/types.js';
-import type { CommandExecutor } from './executor.js';
+import { ServerApi } from './server-api.js';
+import type { ApiBroadcastResult, ApiClientInfo, ApiHistoryResult, ApiNodeInfo, ApiPublishRequest, ApiPublishResult } from './types.js';
 
-export type { ClientInfoResult, HistoryResult, NodeInfo };
-
-/** A publication's place in its channel (both absent when the channel keeps no history). */
-export interface StreamPositionResult {
-  offset?: number;
-  epoch?: string;
-}
-
-export interface PublishOptions {
+/** Options of {@link GyreApi.publish} and {@link GyreApi.broadcast}. */
+export interface GyrePublishOptions {
   skipHistory?: boolean;
   tags?: Record<string, string>;
   idempotencyKey?: string;
@@ -22,14 +15,13 @@ export interface PublishOptions {
   delta?: boolean;
 }
 
-
-export interface HistoryOptions {
+/** Options of {@link GyreApi.history}. */
+export interface GyreHistoryOptions {
   /** Publications to return (0 = only the position, -1 = up to the configured maximum). */
   limit?: number;
   since?: { offset: number; epoch: string };
   reverse?: boolean;
 }
-
 
 export interface UserTarget {
   /** Only this connection of the user. */
@@ -59,62 +51,46 @@ export interface RefreshUserOptions extends UserTarget {
   info?: unknown;
 }
 
-
-/** Removes undefined values so the executor sees only what was given. */
-function defined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+function publishFields(o: GyrePublishOptions): Omit<ApiPublishRequest, 'channel' | 'data'> {
+  return { skip_history: o.skipHistory, tags: o.tags, idempotency_key: o.idempotencyKey, delta: o.delta };
 }
 
 /** The node's server API for in-process callers. Errors are ProtocolExceptions with the API's codes. */
 export class GyreApi {
-  constructor(private readonly executor: CommandExecutor) {}
-
-  private run<T>(method: string, params: Record<string, unknown>): Promise<T> {
-    return this.executor.execute(method, defined(params)) as Promise<T>;
-  }
-
-  private publishParams(data: unknown, o: PublishOptions): Record<string, unknown> {
-    return { data, skip_history: o.skipHistory, tags: o.tags, idempotency_key: o.idempotencyKey, delta: o.delta };
-  }
+  /** `serverApi`: the node's typed executor (`GyreServer.api`). */
+  constructor(readonly serverApi: ServerApi) {}
 
   /** Publishes a JSON value into a channel. */
-  publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<StreamPositionResult> {
-    return this.run('publish', { channel, ...this.publishParams(data, options) });
+  publish(channel: string, data: unknown, options: GyrePublishOptions = {}): Promise<ApiPublishResult> {
+    return this.serverApi.publish({ channel, data, ...publishFields(options) });
   }
 
   /** Publishes one JSON value into several channels; one result (or error) per channel, in order. */
-  async broadcast(
-    channels: string[],
-    data: unknown,
-    options: PublishOptions = {},
-  ): Promise<Array<{ result: StreamPositionResult } | { error: { code: number; message: string } }>> {
-    const res = await this.run<{ responses: Array<{ result: StreamPositionResult } | { error: { code: number; message: string } }> }>(
-      'broadcast',
-      { channels, ...this.publishParams(data, options) },
-    );
-    return res.responses;
+  async broadcast(channels: string[], data: unknown, options: GyrePublishOptions = {}): Promise<ApiBroadcastResult['responses']> {
+    return (await this.serverApi.broadcast({ channels, data, ...publishFields(options) })).responses;
   }
 
-  async presence(channel: string): Promise<Record<string, ClientInfoResult>> {
-    return (await this.run<{ presence: Record<string, ClientInfoResult> }>('presence', { channel })).presence;
+  /** Who is in a channel (client id → info). */
+  async presence(channel: string): Promise<Record<string, ApiClientInfo>> {
+    return (await this.serverApi.presence({ channel })).presence;
   }
 
   async presenceStats(channel: string): Promise<{ numClients: number; numUsers: number }> {
-    const r = await this.run<{ num_clients: number; num_users: number }>('presence_stats', { channel });
+    const r = await this.serverApi.presenceStats({ channel });
     return { numClients: r.num_clients, numUsers: r.num_users };
   }
 
-  history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
-    return this.run('history', { channel, limit: options.limit, since: options.since, reverse: options.reverse });
+  history(channel: string, options: GyreHistoryOptions = {}): Promise<ApiHistoryResult> {
+    return this.serverApi.history({ channel, limit: options.limit, since: options.since, reverse: options.reverse });
   }
 
   async historyRemove(channel: string): Promise<void> {
-    await this.run('history_remove', { channel });
+    await this.serverApi.historyRemove({ channel });
   }
 
   /** Subscribes a user's connections to a channel (server-side subscription). */
   async subscribe(user: string, channel: string, options: SubscribeUserOptions = {}): Promise<void> {
-    await this.run('subscribe', {
+    await this.serverApi.subscribe({
       user,
       channel,
       client: options.client,
@@ -126,25 +102,37 @@ export class GyreApi {
   }
 
   async unsubscribe(user: string, channel: string, options: UserTarget = {}): Promise<void> {
-    await this.run('unsubscribe', { user, channel, client: options.client });
+    await this.serverApi.unsubscribe({ user, channel, client: options.client });
   }
 
   /** Disconnects a user's connections. */
   async disconnect(user: string, options: DisconnectUserOptions = {}): Promise<void> {
     const disconnect = options.code !== undefined ? { code: options.code, reason: options.reason ?? '' } : undefined;
-    await this.run('disconnect', { user, client: options.client, whitelist: options.whitelist, disconnect });
+    await this.serverApi.disconnect({ user, client: options.client, whitelist: options.whitelist, disconnect });
   }
 
   async refresh(user: string, options: RefreshUserOptions = {}): Promise<void> {
-    await this.run('refresh', { user, client: options.client, expired: options.expired, expire_at: options.expireAt, info: options.info });
+    await this.serverApi.refresh({ user, client: options.client, expired: options.expired, expire_at: options.expireAt, info: options.info });
   }
 
   /** Active channels (optionally matching a glob pattern) with their subscriber counts. */
   async channels(pattern?: string): Promise<Record<string, { num_clients: number }>> {
-    return (await this.run<{ channels: Record<string, { num_clients: number }> }>('channels', { pattern })).channels;
+    return (await this.serverApi.channels({ pattern })).channels;
   }
 
-  async info(): Promise<NodeInfo[]> {
-    return (await this.run<{ nodes: NodeInfo[] }>('info', {})).nodes;
+  async info(): Promise<ApiNodeInfo[]> {
+    return (await this.serverApi.info()).nodes;
   }
+}
+
+/** What gives the in-process server API: a Gyre (`createGyre()`), its `api`, or the {@link ServerApi} itself. */
+export type InProcessApi = ServerApi | GyreApi | { readonly api: GyreApi };
+
+/** The {@link ServerApi} of an {@link InProcessApi}; throws a TypeError for anything else. */
+export function serverApiOf(target: unknown): ServerApi {
+  if (target instanceof ServerApi) return target;
+  if (target instanceof GyreApi) return target.serverApi;
+  const api = (target as { api?: unknown } | null | undefined)?.api;
+  if (api instanceof GyreApi) return api.serverApi;
+  throw new TypeError('gyre must be a Gyre (from createGyre), its api (GyreApi) or its server API (ServerApi)');
 }

@@ -3,8 +3,7 @@
  * default connection (`BROADCAST_CONNECTION` over the config's `default`), custom drivers, and the
  * topic authorization guard and middleware.
  */
-import type { GyreApi } from '../api/in-process.js';
-import type { Gyre } from '../gyre.js';
+import type { InProcessApi } from '../api/in-process.js';
 import { TopicRegistry } from '../handlers/topics.js';
 import type { Logger } from '../log.js';
 import type { AuthorizeConfig, BroadcastingConfig, ConnectionConfig, DriverFactory, DriverFactoryContext } from './config.js';
@@ -26,8 +25,8 @@ export interface BroadcastManagerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The logger of `log` connections without their own, and of the authorization middleware. */
   logger?: Logger;
-  /** The node of `local` connections that name none. */
-  gyre?: Gyre | GyreApi;
+  /** The node of `local` connections that name none: a Gyre (`createGyre()`), its `api`, or its server API. */
+  gyre?: InProcessApi;
 }
 
 function isClass(f: DriverFactory): boolean {

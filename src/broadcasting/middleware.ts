@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { signToken } from '../auth/sign.js';
+import { BodyTooLargeError, declaresTooLarge, readBody } from '../http/body.js';
 import type { Logger } from '../log.js';
 import { BroadcastConfigError } from './errors.js';
 import { MAX_AUTH_BODY, type AuthorizationStatus, type Guard } from './guard.js';
@@ -48,8 +49,6 @@ export type NextFunction = (err?: unknown) => void;
 
 /** What connect-style frameworks add to a Node request. */
 type FrameworkRequest = IncomingMessage & { originalUrl?: string; body?: unknown; _body?: boolean };
-
-class BodyTooLarge extends Error {}
 
 function wantsToken(url: URL): boolean {
   const v = url.searchParams.get('token');
@@ -170,7 +169,9 @@ export class AuthorizationMiddleware {
     try {
       response = await this.respond(await toFetchRequest(r));
     } catch (e) {
-      if (e instanceof BodyTooLarge) {
+      if (e instanceof BodyTooLargeError) {
+        // The rest of the body stays unread: the connection cannot carry another request.
+        if (!res.headersSent) res.setHeader('Connection', 'close');
         response = empty(413);
       } else if (next !== undefined) {
         next(e);
@@ -205,7 +206,8 @@ async function toFetchRequest(req: FrameworkRequest): Promise<Request> {
     if (req._body === true || req.readableEnded) {
       body = parsedBody(req.body, headers);
     } else {
-      body = await readBody(req);
+      if (declaresTooLarge(req, MAX_AUTH_BODY)) throw new BodyTooLargeError(MAX_AUTH_BODY);
+      body = new Uint8Array(await readBody(req, MAX_AUTH_BODY));
     }
   }
   return new Request(url, { method, headers, ...(body !== undefined && { body }) });
@@ -223,25 +225,6 @@ function parsedBody(body: unknown, headers: Headers): Uint8Array<ArrayBuffer> | 
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) if (typeof v === 'string') form.append(k, v);
   headers.set('content-type', 'application/x-www-form-urlencoded');
   return form.toString();
-}
-
-function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_AUTH_BODY) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {

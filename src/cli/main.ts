@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/tree.js';
 import type { GyreServer } from '../server.js';
 import { VERSION } from '../version.js';
+import { schemaCommand, schemaRefFor } from './schema.js';
 
 /** The config file used when none is named. */
 export const DEFAULT_CONFIG_FILE = 'config.json';
@@ -20,10 +21,12 @@ const USAGE = `Usage: gyre <command> [options]
 Commands:
   serve [--config FILE] [--port N] [--insecure] [--log-level L]
                          run the server (default config file: ./config.json, created if missing)
-  genconfig [FILE]       write a starter config (fresh HMAC secret and API key; default ./config.json)
+  genconfig [FILE]       write a starter config (fresh HMAC secret and API key, $schema for editors;
+                         default ./config.json)
   gentoken --user ID [--ttl S] [--channel CH] [--info JSON] [--config FILE]
                          print a connection token (or a subscription token with --channel)
-  checkconfig FILE       validate a config file
+  checkconfig FILE       validate a config file (every problem is listed)
+  schema [FILE]          print (or write to FILE) the JSON Schema of config files
   version                print the version
 `;
 
@@ -38,13 +41,15 @@ function load(file: string | undefined, overrides?: ConfigInput) {
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     return result.config;
   } catch (e) {
-    if (e instanceof ConfigError) fail(`config error: ${e.message}`);
+    // One line per problem, each naming its key.
+    if (e instanceof ConfigError) fail(e.problems.map((p) => `config error: ${p.message}`).join('\n'));
     throw e;
   }
 }
 
 function writeStarterConfig(file: string): void {
-  writeFileSync(file, JSON.stringify(generateConfig(), null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  const config = generateConfig({ schema: schemaRefFor(file) });
+  writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
 }
 
 async function serve(args: string[]): Promise<void> {
@@ -189,6 +194,8 @@ async function main(argv: string[]): Promise<void> {
       return gentoken(rest);
     case 'checkconfig':
       return checkconfig(rest);
+    case 'schema':
+      return schemaCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`gyre ${VERSION}\n`);

@@ -1,17 +1,30 @@
+/** One configuration problem: the dotted key path it is about (`""`: the input as a whole) and the message naming it. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
 /**
- * A configuration problem that must stop the server before anything listens.
+ * Configuration problems that must stop the server before anything listens.
  *
- * `key` is the dotted key path the problem is about (e.g. `client.ping_interval`,
- * `channel.namespaces[0].history_size`), or `""` for problems with the file as a whole
- * (missing, unreadable, not parseable).
+ * `problems` lists every problem found, in the order of the config layout (legacy keys and
+ * environment variables first, then each key, then rules across keys); `message` holds one line
+ * per problem, each starting with its key path. `key` is the first problem's key path (e.g.
+ * `client.ping_interval`, `channel.namespaces[0].history_size`), or `""` for problems with the
+ * file as a whole (missing, unreadable, not parseable).
  */
 export class ConfigError extends Error {
   readonly key: string;
+  readonly problems: readonly ConfigProblem[];
 
-  constructor(key: string, message: string) {
-    super(message);
+  constructor(key: string, message: string);
+  constructor(problems: readonly ConfigProblem[]);
+  constructor(keyOrProblems: string | readonly ConfigProblem[], message = '') {
+    const problems = typeof keyOrProblems === 'string' ? [{ key: keyOrProblems, message }] : keyOrProblems;
+    super(problems.map((p) => p.message).join('\n'));
     this.name = 'ConfigError';
-    this.key = key;
+    this.key = problems[0]?.key ?? '';
+    this.problems = problems;
   }
 }
 

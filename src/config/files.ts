@@ -4,6 +4,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.js';
 import { isTree } from './tree.js';
+import stripJsonComments from 'strip-json-comments';
 
 /** Config file formats Gyre reads. */
 export type ConfigFormat = 'json' | 'yaml' | 'toml';
@@ -81,7 +82,7 @@ function parseJsonWithComments(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const stripped = stripJsonComments(text);
+    const stripped = stripJsonComments(text, { whitespace: true, trailingCommas: false });
     if (stripped === text) throw err;
     try {
       return JSON.parse(stripped);
@@ -89,42 +90,4 @@ function parseJsonWithComments(text: string): unknown {
       throw err;
     }
   }
-}
-
-/** Replaces comments outside strings with spaces. */
-function stripJsonComments(text: string): string {
-  let out = '';
-  let i = 0;
-  let inString = false;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\' && i + 1 < text.length) {
-        out += text[i + 1];
-        i += 2;
-        continue;
-      }
-      if (c === '"') inString = false;
-      i++;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-      i++;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') {
-        out += ' ';
-        i++;
-      }
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end === -1 ? text.length : end + 2;
-      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
-      i = stop;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
 }

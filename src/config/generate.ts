@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { SCHEMA_FILE } from './json-schema.js';
+
+/**
+ * The `$schema` of a generated config: the JSON Schema shipped in the package, as installed next
+ * to a project's config file (editors such as VS Code resolve it relative to the file).
+ */
+export const SCHEMA_REF = `./node_modules/gyre/${SCHEMA_FILE}`;
 
 /** The starter configuration written by `gyre genconfig`, in file form (Centrifugo v6 layout). */
 export interface GeneratedConfig {
+  /** Where editors find the JSON Schema (completion and checks); Gyre ignores it. */
+  $schema: string;
   http_server: { port: number };
   log: { level: string };
   client: {
@@ -31,14 +40,22 @@ export function randomSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/** Options of {@link generateConfig}. */
+export interface GenerateOptions {
+  /** The `$schema` written; default {@link SCHEMA_REF}. */
+  schema?: string;
+}
+
 /**
- * A starter config, ready for `JSON.stringify(..., null, 2)`: a fresh random
- * `client.token.hmac_secret_key` and `http_api.key`, no allowed origins (same-origin only),
- * the health endpoint on, and channels without namespace with presence, join/leave, a short
- * history (100 publications for 300s) and forced recovery, subscribable by authenticated users.
+ * A starter config, ready for `JSON.stringify(..., null, 2)`: `$schema` pointing at the shipped
+ * JSON Schema, a fresh random `client.token.hmac_secret_key` and `http_api.key`, no allowed
+ * origins (same-origin only), the health endpoint on, and channels without namespace with
+ * presence, join/leave, a short history (100 publications for 300s) and forced recovery,
+ * subscribable by authenticated users.
  */
-export function generateConfig(): GeneratedConfig {
+export function generateConfig(options: GenerateOptions = {}): GeneratedConfig {
   return {
+    $schema: options.schema ?? SCHEMA_REF,
     http_server: { port: 8000 },
     log: { level: 'info' },
     client: {

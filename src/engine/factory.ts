@@ -6,7 +6,7 @@
  * Parts configured with the same Redis settings share connections.
  */
 import type { Logger } from 'pino';
-import { NoopControlBus } from '../cluster/cluster.js';
+import { NoopControlBus } from './memory/control.js';
 import type { GyreConfig, RedisConfig } from '../config/types.js';
 import { MemoryBroker } from './memory/broker.js';
 import { MemoryPresenceManager } from './memory/presence.js';

@@ -9,7 +9,7 @@
 import { INTERNAL_CHANNEL_PREFIX } from '../node/channel-rules.js';
 import type { HubSubscriber } from '../node/hub.js';
 import type { Publication } from '../protocol/types.js';
-import type { OutFrame } from '../transport/frame.js';
+import type { OutFrame } from '../protocol/frame.js';
 
 /** Prefix of every internal channel of the event endpoint. */
 export const EVENTS_CHANNEL_PREFIX = `${INTERNAL_CHANNEL_PREFIX}events:`;
@@ -22,8 +22,6 @@ export function userChannel(userId: string): string {
   return `${EVENTS_CHANNEL_PREFIX}user:${userId}`;
 }
 
-/** History options of an internal publish: none (the messages are live only). */
-export const NO_HISTORY = Object.freeze({ history: Object.freeze({ size: 0, ttl: 0, metaTtl: 0 }) });
 
 let seq = 0;
 

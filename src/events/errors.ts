@@ -3,7 +3,7 @@
  * `error` event, `{"event": "error", "data": {"code", "reason", "event"?}}`; `code` is one of
  * {@link EventErrorCodes} or an application's own code from an {@link EventError}.
  */
-import { Disconnects } from '../protocol/codes.js';
+import { Disconnects, WebSocketCloses } from '../protocol/codes.js';
 
 /** The `code` values Gyre itself sends in `error` events. */
 export const EventErrorCodes = Object.freeze({
@@ -40,7 +40,7 @@ export class EventError extends Error {
  */
 export const EventCloses = Object.freeze({
   /** Server shutdown (WebSocket "going away"). */
-  shutdown: Object.freeze({ code: 1001, reason: 'shutdown' }),
+  shutdown: WebSocketCloses.goingAway,
   /** More messages waiting for their listeners than allowed. */
   tooManyRequests: Disconnects.tooManyRequests,
   /** More bad messages than `client.error_limit` allows. */

@@ -11,14 +11,17 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
-import { answerClientError, send } from '../api/http.js';
+import { pathOf, rawToString } from '../http/request.js';
+import { answerClientError, sendJson as send } from '../http/respond.js';
+import { refuseUpgrade } from '../http/upgrade.js';
 import type { EventsConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { GyreNode } from '../node/node.js';
-import { OutFrame } from '../transport/frame.js';
+import { MAX_INBOX, WebSocketCloses } from '../protocol/codes.js';
+import { OutFrame } from '../protocol/frame.js';
 import { OriginCheck } from '../transport/origin.js';
 import { WebSocketTransport } from '../transport/websocket.js';
-import { BROADCAST_CHANNEL, InternalSubscriber, messageOfPush, NO_HISTORY, userChannel } from './channels.js';
+import { BROADCAST_CHANNEL, InternalSubscriber, messageOfPush, userChannel } from './channels.js';
 import { decodeEventMessage, encodeEventMessage } from './codec.js';
 import { EventConnection } from './connection.js';
 import { ERROR_EVENT, EventCloses, EventError, EventErrorCodes } from './errors.js';
@@ -37,8 +40,6 @@ import type {
 } from './types.js';
 import { UserBindings } from './users.js';
 
-/** Max messages of one connection waiting for their listeners; one more closes it with 3013. */
-const MAX_INBOX = 1024;
 /** `events.message_size_limit: 0`: the `ws` library's own ceiling. */
 const UNLIMITED_MESSAGE_SIZE = 64 * 1024 * 1024;
 
@@ -158,18 +159,18 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
   async broadcast<K extends EventName<Out>>(event: K, data: Out[K]): Promise<void> {
     checkEventName(event);
     this.checkRunning();
-    await this.node.broker.publish(BROADCAST_CHANNEL, encodeEventMessage(event, data), NO_HISTORY);
+    await this.node.publishInternal(BROADCAST_CHANNEL, encodeEventMessage(event, data));
   }
 
   async sendToUser<K extends EventName<Out>>(userId: string | number, event: K, data: Out[K]): Promise<void> {
     checkEventName(event);
     const user = userKey(userId);
     this.checkRunning();
-    await this.node.broker.publish(userChannel(user), encodeEventMessage(event, data), NO_HISTORY);
+    await this.node.publishInternal(userChannel(user), encodeEventMessage(event, data));
   }
 
-  disconnect(connectionId: string, code = 1000, reason = ''): boolean {
-    if (!Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
+  disconnect(connectionId: string, code: number = WebSocketCloses.normal.code, reason = ''): boolean {
+    if (!Number.isInteger(code) || (code !== WebSocketCloses.normal.code && (code < 3000 || code > 4999))) {
       throw new RangeError(`events: close code must be 1000 or 3000-4999, got ${code}`);
     }
     const conn = this.connections.get(connectionId);
@@ -268,12 +269,12 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
   /** Handles an HTTP upgrade already routed to this endpoint. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.state !== 'running') {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 503);
       return;
     }
     if (!this.origins.allows(req)) {
       this.log.info({ origin: req.headers.origin }, 'events: origin not allowed, upgrade refused');
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 403);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
@@ -506,7 +507,7 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
   private onOwnUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     if (pathOf(req) !== this.config.handler_prefix) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 404);
       return;
     }
     this.handleUpgrade(req, socket, head);
@@ -524,14 +525,3 @@ function userKey(userId: string | number): string {
   return key;
 }
 
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
-
-function rawToString(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}

@@ -49,3 +49,5 @@ export {
 } from './topics.js';
 export { topicSubscribeService } from './topic-subscribe.js';
 export { RpcRouter, type FetchHandler, type RpcMethod } from './rpc-router.js';
+export { HandlerCalls } from './calls.js';
+export { DeciderChain, type EventCalls, type EventDeciders, type EventTarget } from './event-calls.js';

@@ -2,7 +2,7 @@
  * Responses a service gives, one class per request type, with the fields of Centrifugo's proxy
  * results. JSON payloads (`info`, `data`) are plain values; `expireAt` is seconds since epoch or a Date.
  */
-import type { SubscriptionOverride } from '../node/subscription.js';
+import type { SubscriptionOverride } from '../protocol/types.js';
 
 /** Seconds since epoch, or a Date. */
 export type ExpireAt = number | Date;

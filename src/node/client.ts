@@ -1,6 +1,7 @@
 /**
  * A client connection: the protocol state machine (connect first, then commands), command dispatch,
- * subscriptions, pings and expiry. Commands of one connection run one after another.
+ * connection refresh, pings and expiry. Channel subscriptions live in {@link ClientSubscriptions}.
+ * Commands of one connection run one after another.
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectionContext } from '../handlers/requests.js';
@@ -9,6 +10,7 @@ import {
   DisconnectException,
   Disconnects,
   Errors,
+  MAX_INBOX,
   ProtocolException,
   Unsubscribes,
   type Disconnect,
@@ -17,11 +19,9 @@ import {
 import { CommandDecodeError, decodeFrame } from '../protocol/json-decode.js';
 import {
   encodeClientInfo,
-  encodeCodeReason,
   encodeError,
   encodeObject,
   encodePublication,
-  encodePush,
   encodeResult,
   PING,
 } from '../protocol/json-encode.js';
@@ -30,61 +30,28 @@ import type {
   Command,
   ConnectCommandParams,
   HistoryCommandParams,
-  Publication,
   RawJson,
-  SubscribeCommandParams,
 } from '../protocol/types.js';
-import { OutFrame } from '../transport/frame.js';
-import type { Transport } from '../transport/types.js';
+import { OutFrame } from '../protocol/frame.js';
+import type { Transport } from './transport.js';
 import type { ResolvedChannel } from './channel-rules.js';
 import type { GyreNode } from './node.js';
-import { ClientSubscription, type SubscriptionOverride } from './subscription.js';
+import { ClientSubscriptions, REFRESH_RETRY_MS, type SubscriptionOwner } from './client-subscriptions.js';
+import type { NodeClient } from './node-client.js';
+import type { ClientSubscription, SubscribeSpec } from './subscription.js';
 import { toRawJson } from './raw-json.js';
 import { ErrorBudget } from './error-budget.js';
 import { expiryFields } from './expiry.js';
-import { grantFromHandler, subscribeGrantFromHandler, type ConnectGrant, type SubscribeGrant } from './grants.js';
-import { mayPublish, mayRead, maySubscribe, type Asker } from './permissions.js';
-import { recoverFrom } from './recovery.js';
-import { checkConnectionToken, checkSubscriptionToken } from './token-checks.js';
+import { grantFromHandler, type ConnectGrant } from './grants.js';
+import { mayPublish, mayRead } from './permissions.js';
+import { checkConnectionToken } from './token-checks.js';
 
 type State = 'connecting' | 'connected' | 'closed';
 
-/** Max commands waiting to be processed on one connection before it is closed (3013). */
-const MAX_INBOX = 1024;
 
 const PING_FRAME = new OutFrame(PING);
 
-/** Wait between attempts when a refresh handler fails. */
-const REFRESH_RETRY_MS = 1000;
-
-/** How a subscription is to be set up (a client subscribe, a token `channels` entry, an API subscribe). */
-export interface SubscribeSpec {
-  resolved: ResolvedChannel;
-  serverSide: boolean;
-  recover?: { epoch: string; offset: number } | undefined;
-  /** The client asked for recovery and may have it (allow_recovery or history access). */
-  recoverableAsked?: boolean | undefined;
-  /** The client asked for positioning and may have it (allow_positioning or history access). */
-  positionedAsked?: boolean | undefined;
-  /** The client asked for join/leave pushes and may have them (presence access). */
-  joinLeaveAsked?: boolean | undefined;
-  deltaAsked?: string | undefined;
-  chanInfo?: RawJson | undefined;
-  /** Data for the subscribe result / push. */
-  data?: RawJson | undefined;
-  override?: SubscriptionOverride | undefined;
-  expireAt?: number | undefined;
-  /** A sub_refresh handler extends the subscription (the client is not asked to). */
-  refreshByServer?: boolean | undefined;
-  /**
-   * The result goes into a `subscribe` push (server API subscribe), which carries only recoverable,
-   * epoch, offset (the stream top), positioned and data: recovered publications follow it as
-   * publication pushes, since clients take none from the push itself.
-   */
-  push?: boolean | undefined;
-}
-
-export class Client {
+export class Client implements SubscriptionOwner, NodeClient {
   readonly id = randomUUID();
   user = '';
   connInfo: RawJson | undefined;
@@ -94,7 +61,8 @@ export class Client {
   version = '';
   /** Connection meta (from the token or the connect handler): handed to handlers, never to clients. */
   meta: unknown = undefined;
-  readonly subscriptions = new Map<string, ClientSubscription>();
+  /** The subscription lifecycle of this connection. */
+  private readonly subs: ClientSubscriptions;
   /** The connect handler granted this connection: the refresh handler (if any) extends it. */
   private refreshByServer = false;
   private refreshing = false;
@@ -124,6 +92,12 @@ export class Client {
       limit: node.config.client.error_limit,
       interval: node.config.client.error_limit_interval,
     });
+    this.subs = new ClientSubscriptions(node, this);
+  }
+
+  /** This connection's subscriptions by channel. */
+  get subscriptions(): ReadonlyMap<string, ClientSubscription> {
+    return this.subs.byChannel;
   }
 
   get connected(): boolean {
@@ -204,9 +178,10 @@ export class Client {
         case 'connect':
           return await this.connect(cmd.id, cmd.params);
         case 'subscribe':
-          return await this.subscribe(cmd.id, cmd.params);
+          return await this.subs.subscribe(cmd.id, cmd.params, (id, result) => this.sendText(encodeResult(id, 'subscribe', result)));
         case 'unsubscribe':
-          return await this.unsubscribeCmd(cmd.id, cmd.params.channel);
+          await this.subs.unsubscribe(cmd.params.channel);
+          return this.sendText(encodeResult(cmd.id, 'unsubscribe', '{}'));
         case 'publish':
           return await this.publish(cmd.id, cmd.params.channel, cmd.params.data);
         case 'presence':
@@ -225,7 +200,7 @@ export class Client {
         case 'refresh':
           return await this.refreshCmd(cmd.id, cmd.params.token);
         case 'sub_refresh':
-          return await this.subRefreshCmd(cmd.id, cmd.params.channel, cmd.params.token);
+          return this.sendText(encodeResult(cmd.id, 'sub_refresh', await this.subs.refreshWithToken(cmd.params.channel, cmd.params.token)));
       }
     } catch (e) {
       this.fail(cmd, e);
@@ -329,25 +304,7 @@ export class Client {
     // With server-side refresh (a refresh handler) the client is not asked to refresh.
     if (!this.refreshByServer) Object.assign(result, expiryFields(this.expireAt, now));
     if (claims?.data !== undefined) result['data'] = claims.data;
-    const subs: Array<[string, string]> = [];
-    const started: SubscriptionSetup[] = [];
-    for (const [channel, spec] of this.serverSideChannels(claims)) {
-      try {
-        const resolved = this.node.rules.resolve(channel);
-        const recover = req.subs?.[channel];
-        const { result: subResult, ...setup } = await this.setUpSubscription({
-          ...spec,
-          resolved,
-          serverSide: true,
-          recover:
-            recover?.recover === true ? { epoch: recover.epoch ?? '', offset: recover.offset ?? 0 } : undefined,
-        });
-        subs.push([channel, subResult]);
-        started.push(setup);
-      } catch (e) {
-        this.node.log.warn({ client: this.id, channel, err: e }, 'server-side subscription failed');
-      }
-    }
+    const { results: subs, started } = await this.subs.atConnect(claims, req.subs);
     if (subs.length > 0) result['subs'] = '{' + subs.map(([ch, r]) => `${JSON.stringify(ch)}:${r}`).join(',') + '}';
     if (ping > 0) {
       result['ping'] = Math.round(ping / 1000);
@@ -355,79 +312,7 @@ export class Client {
     }
     result['node'] = this.node.id;
     this.sendText(encodeResult(id, 'connect', encodeObject(result, RAW_CONNECT)));
-    for (const setup of started) this.goLive(setup);
-  }
-
-  /** The token's `channels` and `subs`, and the personal channel, each with its token-given options. */
-  private serverSideChannels(claims: ConnectGrant | undefined): Map<string, Partial<SubscribeSpec>> {
-    const out = new Map<string, Partial<SubscribeSpec>>();
-    const subs = Object.entries(claims?.subs ?? {});
-    // As in Centrifugo, `channels` is ignored when `subs` is given.
-    if (subs.length === 0) for (const ch of claims?.channels ?? []) out.set(ch, {});
-    for (const [ch, s] of subs) out.set(ch, { chanInfo: s.info, data: s.data, override: s.override });
-    const personal = this.node.config.client.subscribe_to_user_personal_channel;
-    if (personal.enabled && this.user !== '') {
-      out.set(this.node.rules.personalChannel(personal.personal_channel_namespace, this.user), {});
-    }
-    return out;
-  }
-
-  // ---- subscribe ----
-
-  private async subscribe(id: number, req: SubscribeCommandParams): Promise<void> {
-    const cfg = this.node.config.client;
-    const resolved = this.node.rules.resolveForClient(req.channel);
-    if (this.subscriptions.has(req.channel)) throw new ProtocolException(Errors.alreadySubscribed);
-    if (cfg.channel_limit > 0 && this.subscriptions.size >= cfg.channel_limit) {
-      throw new ProtocolException(Errors.limitExceeded);
-    }
-    const grant = await this.authorizeSubscribe(resolved, req.token, req.data);
-    if (this.state !== 'connected' || this.subscriptions.has(req.channel)) return;
-    const opts = resolved.options;
-    const who = this.asker();
-    const { result, ...setup } = await this.setUpSubscription({
-      resolved,
-      serverSide: false,
-      recover: req.recover === true ? { epoch: req.epoch ?? '', offset: req.offset ?? 0 } : undefined,
-      recoverableAsked: req.recoverable === true && (opts.allow_recovery || mayRead(resolved, 'history', who, true)),
-      positionedAsked: req.positioned === true && (opts.allow_positioning || mayRead(resolved, 'history', who, true)),
-      joinLeaveAsked: req.join_leave === true && mayRead(resolved, 'presence', who, true),
-      deltaAsked: req.delta,
-      chanInfo: grant.info,
-      data: grant.data,
-      override: grant.override,
-      expireAt: grant.expireAt,
-      refreshByServer: grant.refreshByServer,
-    });
-    this.sendText(encodeResult(id, 'subscribe', result));
-    this.goLive(setup);
-  }
-
-  /** Decides whether this client may subscribe; throws 103 (or 109 for an expired token). */
-  /**
-   * Decides whether this client may subscribe, in Centrifugo's order: a token decides alone; a
-   * private channel needs one; a user-limited channel admits its users; then the subscribe handler;
-   * then the channel's permission flags. Throws 103 (or 109 for an expired token).
-   */
-  private async authorizeSubscribe(resolved: ResolvedChannel, token: string | undefined, data: unknown): Promise<SubscribeGrant> {
-    if (token !== undefined && token !== '') {
-      const claims = await checkSubscriptionToken(this.node.tokens, token, resolved.channel, this.user, this.id);
-      return { info: claims.info, data: claims.data, override: claims.override, expireAt: claims.expireAt };
-    }
-    const rules = this.node.rules;
-    if (resolved.isPrivate) throw new ProtocolException(Errors.permissionDenied);
-    if (rules.isUserLimited(resolved) && rules.userAllowed(resolved, this.user)) return {};
-    const handler = this.node.handles('subscribe', resolved);
-    if (handler !== undefined) {
-      const f = await handler.subscribe(this.context(), resolved.channel, '', data);
-      const expireAt = expireAtSeconds(f.expireAt);
-      if (expireAt > 0 && expireAt * 1000 <= Date.now()) {
-        throw new ProtocolException(Errors.expired, { msg: 'subscribe service granted an expiry in the past', fields: { channel: resolved.channel } });
-      }
-      return subscribeGrantFromHandler(f, expireAt, this.node.handles('sub_refresh', resolved) !== undefined);
-    }
-    if (!maySubscribe(rules, resolved, this.asker())) throw new ProtocolException(Errors.permissionDenied);
-    return {};
+    for (const setup of started) this.subs.goLive(setup);
   }
 
   /** This connection as handlers see it. */
@@ -436,141 +321,14 @@ export class Client {
     return { client: this.id, transport: t.name, protocol: t.protocol, encoding: 'json', headers: t.headers, user: this.user, meta: this.meta };
   }
 
-  /** This client as the permission rules see it. */
-  private asker(): Asker {
-    return { user: this.user, insecure: this.node.config.client.insecure };
-  }
-
-  /**
-   * Registers a subscription in the hub (publications held back while it is set up), adds presence,
-   * recovers or positions it, and returns the encoded SubscribeResult. Call {@link goLive} after the
-   * result is sent.
-   */
-  async setUpSubscription(spec: SubscribeSpec): Promise<SubscriptionSetup & { result: string }> {
-    const { resolved } = spec;
-    const opts = resolved.options;
-    const ov = spec.override ?? {};
-    const presence = ov.presence ?? opts.presence;
-    const joinLeave = ov.join_leave ?? opts.join_leave;
-    const pushJoinLeave = joinLeave && ((ov.force_push_join_leave ?? opts.force_push_join_leave) || spec.joinLeaveAsked === true);
-    const recoverable = resolved.history && ((ov.force_recovery ?? opts.force_recovery) || spec.recoverableAsked === true);
-    const positioned =
-      resolved.history && (recoverable || (ov.force_positioning ?? opts.force_positioning) || spec.positionedAsked === true);
-    const delta = spec.deltaAsked === 'fossil' && opts.allowed_delta_types.includes('fossil');
-    const sub = new ClientSubscription(
-      this.transport,
-      this.id,
-      resolved,
-      spec.chanInfo,
-      presence,
-      joinLeave,
-      pushJoinLeave,
-      recoverable,
-      positioned,
-      delta,
-      spec.serverSide,
-    );
-    sub.expireAt = spec.expireAt ?? 0;
-    sub.refreshByServer = spec.refreshByServer === true;
-    const channel = resolved.channel;
-    this.subscriptions.set(channel, sub);
-    try {
-      await this.node.addSubscription(channel, sub);
-      if (presence) await this.node.presence.addPresence(channel, this.id, this.info(sub.chanInfo));
-      const push = spec.push === true;
-      let skipUpTo = 0;
-      let replay: Publication[] = [];
-      const result: Record<string, unknown> = push || sub.refreshByServer ? {} : { ...expiryFields(sub.expireAt) };
-      if (recoverable) result['recoverable'] = true;
-      if (positioned) result['positioned'] = true;
-      if (positioned) {
-        const recovery = await recoverFrom(
-          this.node.broker,
-          resolved,
-          this.node.rules.metaTtl(resolved),
-          recoverable ? spec.recover : undefined,
-          this.node.config.client.recovery_max_publication_limit,
-        );
-        result['epoch'] = recovery.epoch;
-        result['offset'] = push ? recovery.lastOffset : recovery.offset;
-        if (recovery.publications.length > 0 && !push) {
-          result['publications'] = '[' + recovery.publications.map((p) => this.encodeForSub(sub, p)).join(',') + ']';
-        }
-        if (spec.recover !== undefined && recoverable && !push) {
-          result['was_recovering'] = true;
-          // Omitted when false, like every empty protobuf field on the wire.
-          if (recovery.recovered) result['recovered'] = true;
-        }
-        skipUpTo = recovery.lastOffset;
-        // A push cannot carry publications: goLive sends them first, in order.
-        if (push) replay = recovery.publications;
-      }
-      if (spec.data !== undefined) result['data'] = spec.data;
-      if (delta && !push) result['delta'] = true;
-      return { sub, replay, skipUpTo, result: encodeObject(result, RAW_SUBSCRIBE) };
-    } catch (e) {
-      await this.dropSubscription(sub, false);
-      throw e;
-    }
-  }
-
-  /** Encodes a publication for one subscription's result (delta mode carries data as a JSON string). */
-  private encodeForSub(sub: ClientSubscription, pub: Publication): string {
-    return sub.delta ? encodePublication(pub, JSON.stringify(pub.data)) : encodePublication(pub);
-  }
-
-  /** Sends publications held back during set-up, makes the subscription live, and publishes join. */
-  goLive({ sub, replay, skipUpTo }: SubscriptionSetup): void {
-    const pending = sub.pending ?? [];
-    sub.pending = null;
-    for (const pub of replay) this.sendText(encodePush(sub.channel, 'pub', this.encodeForSub(sub, pub)));
-    // Held-back publications the result (or replay) already covers are duplicates: drop them,
-    // whenever they arrived (an engine may deliver a live publication before the history read).
-    for (const pub of pending) {
-      if (pub.offset > 0 && pub.offset <= skipUpTo) continue;
-      this.sendText(encodePush(sub.channel, 'pub', this.encodeForSub(sub, pub)));
-    }
-    if (sub.joinLeave) {
-      void this.node.broker.publishJoin(sub.channel, this.info(sub.chanInfo)).catch((e: unknown) => {
-        this.node.log.warn({ client: this.id, channel: sub.channel, err: e }, 'publishing join failed');
-      });
-    }
-  }
-
-  private async unsubscribeCmd(id: number, channel: string): Promise<void> {
-    const sub = this.subscriptions.get(channel);
-    if (sub !== undefined) await this.dropSubscription(sub, true);
-    this.sendText(encodeResult(id, 'unsubscribe', '{}'));
-  }
-
-  /** Removes a subscription from the hub and presence; publishes leave when it was live. */
-  async dropSubscription(sub: ClientSubscription, announce: boolean): Promise<void> {
-    if (this.subscriptions.get(sub.channel) !== sub) return;
-    this.subscriptions.delete(sub.channel);
-    const channel = sub.channel;
-    try {
-      await this.node.removeSubscription(channel, this.id);
-      if (sub.presence) await this.node.presence.removePresence(channel, this.id, this.user);
-      if (announce && sub.joinLeave) await this.node.broker.publishLeave(channel, this.info(sub.chanInfo));
-    } catch (e) {
-      this.node.log.warn({ client: this.id, channel, err: e }, 'unsubscribe cleanup failed');
-    }
+  /** Subscribes the client from the server side (server API), with a `subscribe` push. */
+  serverSubscribe(spec: SubscribeSpec): Promise<void> {
+    return this.subs.serverSubscribe(spec);
   }
 
   /** Ends a subscription from the server side, telling the client with an `unsubscribe` push. */
-  async serverUnsubscribe(channel: string, reason: Disconnect = Unsubscribes.server): Promise<void> {
-    const sub = this.subscriptions.get(channel);
-    if (sub === undefined) return;
-    await this.dropSubscription(sub, true);
-    this.sendText(encodePush(channel, 'unsubscribe', encodeCodeReason(reason)));
-  }
-
-  /** Subscribes the client from the server side (server API), with a `subscribe` push. */
-  async serverSubscribe(spec: SubscribeSpec): Promise<void> {
-    if (this.state !== 'connected' || this.subscriptions.has(spec.resolved.channel)) return;
-    const { result, ...setup } = await this.setUpSubscription({ ...spec, push: true });
-    this.sendText(encodePush(spec.resolved.channel, 'subscribe', result));
-    this.goLive(setup);
+  serverUnsubscribe(channel: string, reason: Disconnect = Unsubscribes.server): Promise<void> {
+    return this.subs.serverUnsubscribe(channel, reason);
   }
 
   // ---- publish, presence, history ----
@@ -589,7 +347,7 @@ export class Client {
         ...(f.tags !== undefined && { tags: f.tags }),
       });
     } else {
-      if (!mayPublish(resolved, this.asker(), sub !== undefined)) throw new ProtocolException(Errors.permissionDenied);
+      if (!mayPublish(resolved, this.subs.asker(), sub !== undefined)) throw new ProtocolException(Errors.permissionDenied);
       await this.node.publish(channel, toRawJson(data), { info });
     }
     this.sendText(encodeResult(id, 'publish', '{}'));
@@ -597,15 +355,14 @@ export class Client {
 
   /** Throws 103 unless the client may read presence / history of the channel. */
   private checkRead(resolved: ResolvedChannel, kind: 'presence' | 'history'): void {
-    const subscribed = this.subscriptions.get(resolved.channel)?.pending === null;
-    if (!mayRead(resolved, kind, this.asker(), subscribed)) throw new ProtocolException(Errors.permissionDenied);
+    if (!mayRead(resolved, kind, this.subs.asker(), this.subs.isLive(resolved.channel))) throw new ProtocolException(Errors.permissionDenied);
   }
 
   private async presenceCmd(id: number, channel: string): Promise<void> {
     const resolved = this.node.rules.resolveForClient(channel);
     if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'presence');
-    const presence = await this.node.presence.presence(channel);
+    const presence = await this.node.channelPresence(channel);
     const entries: string[] = [];
     for (const [clientId, info] of presence) entries.push(`${JSON.stringify(clientId)}:${encodeClientInfo(info)}`);
     this.sendText(encodeResult(id, 'presence', `{"presence":{${entries.join(',')}}}`));
@@ -615,7 +372,7 @@ export class Client {
     const resolved = this.node.rules.resolveForClient(channel);
     if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'presence');
-    const s = await this.node.presence.presenceStats(channel);
+    const s = await this.node.channelPresenceStats(channel);
     this.sendText(encodeResult(id, 'presence_stats', `{"num_clients":${s.numClients},"num_users":${s.numUsers}}`));
   }
 
@@ -659,15 +416,6 @@ export class Client {
     this.closeDeadline = 0;
   }
 
-  private async subRefreshCmd(id: number, channel: string, token: string): Promise<void> {
-    const sub = this.subscriptions.get(channel);
-    if (sub === undefined) throw new ProtocolException(Errors.permissionDenied);
-    if (token === '') throw new ProtocolException(Errors.badRequest);
-    const claims = await checkSubscriptionToken(this.node.tokens, token, channel, this.user, this.id);
-    sub.expireAt = claims.expireAt ?? 0;
-    this.sendText(encodeResult(id, 'sub_refresh', encodeObject(expiryFields(sub.expireAt))));
-  }
-
   // ---- pings and expiry (driven by the node's shared ticker) ----
 
   /** Called by the node's ticker; sends pings and closes expired or silent connections. */
@@ -703,14 +451,7 @@ export class Client {
         return;
       }
     }
-    for (const sub of this.subscriptions.values()) {
-      if (sub.expireAt <= 0 || nowSec < sub.expireAt) continue;
-      if (sub.refreshByServer && !sub.refreshing && now >= sub.refreshRetryAt) void this.subRefreshOnServer(sub);
-      if (nowSec >= sub.expireAt + cfg.expired_sub_close_delay / 1000) {
-        this.node.log.info({ client: this.id, channel: sub.channel }, 'subscription expired');
-        void this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
-      }
-    }
+    this.subs.tick(now);
   }
 
   /** Asks the refresh handler to extend an expiring connection granted by the connect handler. */
@@ -744,39 +485,8 @@ export class Client {
     }
   }
 
-  /** Asks the sub_refresh handler to extend an expiring subscription granted by the subscribe handler. */
-  private async subRefreshOnServer(sub: ClientSubscription): Promise<void> {
-    const calls = this.node.handles('sub_refresh', sub.resolved);
-    if (calls === undefined) return;
-    sub.refreshing = true;
-    try {
-      const f = await calls.subRefresh(this.context(), sub.channel);
-      if (this.subscriptions.get(sub.channel) !== sub) return;
-      if (f.expired === true) {
-        this.node.log.info({ client: this.id, channel: sub.channel }, 'sub_refresh handler: subscription expired');
-        await this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
-        return;
-      }
-      sub.expireAt = expireAtSeconds(f.expireAt);
-      if (sub.expireAt > 0 && sub.expireAt * 1000 <= Date.now()) {
-        this.node.log.info({ client: this.id, channel: sub.channel }, 'sub_refresh handler: expiry in the past, subscription expired');
-        await this.serverUnsubscribe(sub.channel, Unsubscribes.expired);
-        return;
-      }
-      if (f.info !== undefined) {
-        sub.chanInfo = toRawJson(f.info);
-        if (sub.presence) await this.node.presence.addPresence(sub.channel, this.id, this.info(sub.chanInfo));
-      }
-    } catch (e) {
-      this.onServerRefreshFailure(e, 'sub_refresh');
-      sub.refreshRetryAt = Date.now() + REFRESH_RETRY_MS;
-    } finally {
-      sub.refreshing = false;
-    }
-  }
-
   /** A refresh handler answered with an error (retried until the close delay runs out) or a disconnect. */
-  private onServerRefreshFailure(e: unknown, type: 'refresh' | 'sub_refresh'): void {
+  onServerRefreshFailure(e: unknown, type: 'refresh' | 'sub_refresh'): void {
     if (e instanceof DisconnectException) {
       this.node.log.info({ client: this.id, type, code: e.disconnect.code }, 'refresh handler disconnected the client');
       this.close(e.disconnect);
@@ -821,7 +531,7 @@ export class Client {
     this.errors.flush();
     this.inbox.length = 0;
     this.node.unregister(this);
-    for (const sub of [...this.subscriptions.values()]) await this.dropSubscription(sub, sub.pending === null);
+    await this.subs.dropAll();
   }
 }
 
@@ -831,13 +541,3 @@ function isClientError(error: ProtocolError): boolean {
 }
 
 const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);
-const RAW_SUBSCRIBE: ReadonlySet<string> = new Set(['publications', 'data']);
-
-/** A subscription set up but not live yet, and what {@link Client.goLive} needs to finish it. */
-export interface SubscriptionSetup {
-  sub: ClientSubscription;
-  /** Recovered publications to send before going live (server API subscribe). */
-  replay: Publication[];
-  /** Held-back publications at or below this offset are already covered. */
-  skipUpTo: number;
-}

@@ -6,7 +6,7 @@ import type { ConnectTokenClaims } from '../auth/verifier.js';
 import { expireAtSeconds, type ConnectResponseFields, type SubscribeResponseFields } from '../handlers/responses.js';
 import type { RawJson } from '../protocol/types.js';
 import { toRawJson } from './raw-json.js';
-import type { SubscriptionOverride } from './subscription.js';
+import type { SubscriptionOverride } from '../protocol/types.js';
 
 /** What a connection is granted, by its token or by the connect handler. */
 export type ConnectGrant = ConnectTokenClaims & { data?: RawJson };

@@ -6,7 +6,7 @@
 import { createDelta } from 'fossil-delta';
 import { encodeClientInfo, encodePublicationPush, encodePush } from '../protocol/json-encode.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
-import { OutFrame } from '../transport/frame.js';
+import { OutFrame } from '../protocol/frame.js';
 import { isInternalChannel } from './channel-rules.js';
 
 /** A local subscription as the hub sees it. */
@@ -46,7 +46,9 @@ export class Hub {
       entry = { subscribers: new Map(), deltaSubscribers: 0, last: undefined };
       this.channels.set(channel, entry);
     }
-    if (!entry.subscribers.has(sub.clientId)) this.subscriptionCount++;
+    const replaced = entry.subscribers.get(sub.clientId);
+    if (replaced === undefined) this.subscriptionCount++;
+    else if (replaced.delta) entry.deltaSubscribers--;
     entry.subscribers.set(sub.clientId, sub);
     if (sub.delta) entry.deltaSubscribers++;
     return first;

@@ -6,21 +6,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TokenVerifier } from '../auth/verifier.js';
-import type { Handlers } from '../handlers/pipeline.js';
+import type { EventCalls, EventDeciders } from '../handlers/event-calls.js';
 import type { RequestType } from '../handlers/requests.js';
 import type { GyreConfig } from '../config/types.js';
 import { MemoryBroker } from '../engine/memory/broker.js';
 import { MemoryPresenceManager } from '../engine/memory/presence.js';
-import type { Broker, ControlBus, HistoryResult, PresenceManager, PublishResult } from '../engine/types.js';
-import { Cluster, NoopControlBus, type ClusterOptions, type NodeInfo } from '../cluster/cluster.js';
+import type { Broker, ControlBus, HistoryResult, PresenceManager, PresenceStats, PublishResult } from '../engine/types.js';
+import { NoopControlBus } from '../engine/memory/control.js';
+import { Cluster, type ClusterOptions, type NodeInfo } from './cluster.js';
 import { Disconnects, Errors, ProtocolException, Unsubscribes, type Disconnect } from '../protocol/codes.js';
 import type { ClientInfo, RawJson } from '../protocol/types.js';
 import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
-import type { Client } from './client.js';
-import { HandlerCalls } from './handler-calls.js';
-import { ProxyCalls, type EventCalls } from '../proxy/calls.js';
+import type { NodeClient } from './node-client.js';
 import { Hub, type HubSubscriber } from './hub.js';
+import { recoverFrom, type Recovery } from './recovery.js';
 import { VERSION } from '../version.js';
+
+/** Publish options for internal channels: nothing kept. */
+const NO_HISTORY = Object.freeze({ history: Object.freeze({ size: 0, ttl: 0, metaTtl: 0 }) });
 
 /** How something is published into a channel. */
 export interface PublishParams {
@@ -42,8 +45,11 @@ export interface HistoryParams {
 export interface NodeOptions {
   config: GyreConfig;
   log: Logger;
-  /** Application handlers (services and interceptors) consulted for client requests. */
-  handlers?: Handlers;
+  /**
+   * Who decides client events (the in-process handlers, proxies, or both in order); without
+   * deciders the configuration's rules decide every event.
+   */
+  deciders?: EventDeciders;
   broker?: Broker;
   presence?: PresenceManager;
   /** Control messages between nodes (default: none, a single node). */
@@ -62,20 +68,19 @@ export class GyreNode {
   readonly log: Logger;
   readonly rules: ChannelRules;
   readonly hub = new Hub();
-  readonly broker: Broker;
-  readonly presence: PresenceManager;
+  /** The engine: reached only through the node's methods (publish, history, presence, join/leave). */
+  private readonly broker: Broker;
+  private readonly presence: PresenceManager;
   readonly tokens: TokenVerifier;
   /** The other nodes: registry, cluster-wide server API commands, surveys. */
   readonly cluster: Cluster;
-  /** The application's handlers, when it registered any. */
-  readonly calls: HandlerCalls | undefined;
-  /** Backends asked through proxies (HTTP, gRPC), when the configuration has any. */
-  readonly proxies: ProxyCalls | undefined;
+  /** Who decides client events, when anyone does. */
+  private readonly deciders: EventDeciders | undefined;
 
-  private readonly clients = new Map<string, Client>();
-  private readonly users = new Map<string, Set<Client>>();
+  private readonly clients = new Map<string, NodeClient>();
+  private readonly users = new Map<string, Set<NodeClient>>();
   /** Connections not yet connected (for stale checks and shutdown). */
-  private readonly pending = new Set<Client>();
+  private readonly pending = new Set<NodeClient>();
   private ticker: NodeJS.Timeout | undefined;
   /** Broker subscriptions on their way, so later subscribers of the channel wait for them too. */
   private readonly subscribing = new Map<string, Promise<void>>();
@@ -89,8 +94,7 @@ export class GyreNode {
     this.presence = opts.presence ?? new MemoryPresenceManager();
     this.tokens = new TokenVerifier(opts.config.client.token, opts.config.client.subscription_token);
     this.cluster = new Cluster(opts.control ?? new NoopControlBus(), () => this.info(), opts.log, opts.cluster);
-    this.calls = opts.handlers !== undefined ? new HandlerCalls(opts.handlers, opts.log) : undefined;
-    this.proxies = ProxyCalls.create(opts.config, opts.log, (channel) => this.rules.resolve(channel).options);
+    this.deciders = opts.deciders;
   }
 
   /**
@@ -99,10 +103,8 @@ export class GyreNode {
    * publish and sub_refresh; the method for rpc), else undefined (the config rules decide).
    */
   handles(type: RequestType, target?: ResolvedChannel | string): EventCalls | undefined {
-    if (this.calls?.handlers.has(type) === true) return this.calls;
-    if (this.proxies === undefined) return undefined;
-    const t = typeof target === 'object' ? target.options : target;
-    return this.proxies.covers(type, t) ? this.proxies : undefined;
+    if (this.deciders === undefined) return undefined;
+    return this.deciders.decider(type, typeof target === 'object' ? target.options : target);
   }
 
   async start(): Promise<void> {
@@ -172,12 +174,12 @@ export class GyreNode {
   }
 
   /** Tracks a new, not yet connected client. */
-  accept(client: Client): void {
+  accept(client: NodeClient): void {
     this.pending.add(client);
   }
 
   /** Called by a client once its connect succeeded. */
-  register(client: Client): void {
+  register(client: NodeClient): void {
     this.pending.delete(client);
     this.clients.set(client.id, client);
     let set = this.users.get(client.user);
@@ -189,7 +191,7 @@ export class GyreNode {
   }
 
   /** Called when a client is gone (connected or not). */
-  unregister(client: Client): void {
+  unregister(client: NodeClient): void {
     this.pending.delete(client);
     if (this.clients.get(client.id) !== client) return;
     this.clients.delete(client.id);
@@ -214,15 +216,15 @@ export class GyreNode {
   }
 
   /** The connected clients of a user, optionally narrowed to one client id. */
-  clientsOf(user: string, clientId = ''): Client[] {
+  clientsOf(user: string, clientId = ''): NodeClient[] {
     const set = this.users.get(user);
     if (set === undefined) return [];
-    const out: Client[] = [];
+    const out: NodeClient[] = [];
     for (const c of set) if (clientId === '' || c.id === clientId) out.push(c);
     return out;
   }
 
-  client(clientId: string): Client | undefined {
+  client(clientId: string): NodeClient | undefined {
     return this.clients.get(clientId);
   }
 
@@ -292,6 +294,58 @@ export class GyreNode {
     return res;
   }
 
+  /** Who is in a channel's presence (client id → info). */
+  channelPresence(channel: string): Promise<Map<string, ClientInfo>> {
+    return this.presence.presence(channel);
+  }
+
+  /** Client and user counts of a channel's presence. */
+  channelPresenceStats(channel: string): Promise<PresenceStats> {
+    return this.presence.presenceStats(channel);
+  }
+
+  /** Adds (or refreshes) a client in a channel's presence. */
+  addPresence(channel: string, clientId: string, info: ClientInfo): Promise<void> {
+    return this.presence.addPresence(channel, clientId, info);
+  }
+
+  /** Removes a client from a channel's presence. */
+  removePresence(channel: string, clientId: string, user: string): Promise<void> {
+    return this.presence.removePresence(channel, clientId, user);
+  }
+
+  /** Announces a client joining a channel to its subscribers on every node. */
+  publishJoin(channel: string, info: ClientInfo): Promise<void> {
+    return this.broker.publishJoin(channel, info);
+  }
+
+  /** Announces a client leaving a channel to its subscribers on every node. */
+  publishLeave(channel: string, info: ClientInfo): Promise<void> {
+    return this.broker.publishLeave(channel, info);
+  }
+
+  /** Drops a channel's history (the stream position stays). */
+  removeHistory(channel: string): Promise<void> {
+    return this.broker.removeHistory(channel);
+  }
+
+  /**
+   * Publishes into an internal channel (no namespace rules, no history): the transport of the
+   * events protocol's broadcasts and user messages.
+   */
+  publishInternal(channel: string, data: RawJson): Promise<PublishResult> {
+    return this.broker.publish(channel, data, NO_HISTORY);
+  }
+
+  /**
+   * Where a (re)subscribing client of a positioned channel starts: the stream top, or, for `since`,
+   * every publication it missed (or none, when they cannot all be recovered).
+   */
+  recover(resolved: ResolvedChannel, since: { epoch: string; offset: number } | undefined): Promise<Recovery> {
+    const maxMissed = this.config.client.recovery_max_publication_limit;
+    return recoverFrom(this.broker, resolved, this.rules.metaTtl(resolved), since, maxMissed);
+  }
+
   /** Closes every connection with `disconnect` and stops the engine. */
   async shutdown(disconnect: Disconnect): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
@@ -300,6 +354,6 @@ export class GyreNode {
     await this.cluster.close();
     await this.broker.close();
     await this.presence.close();
-    await this.proxies?.close();
+    await this.deciders?.close();
   }
 }

@@ -1,17 +1,59 @@
 /** One channel subscription of one client: its options, its state, and its place in the hub. */
-import type { Publication, RawJson } from '../protocol/types.js';
-import type { OutFrame } from '../transport/frame.js';
-import type { Transport } from '../transport/types.js';
+import type { Publication, RawJson, SubscriptionOverride } from '../protocol/types.js';
+
+export type { SubscriptionOverride };
+import type { OutFrame } from '../protocol/frame.js';
+import type { Transport } from './transport.js';
 import type { ResolvedChannel } from './channel-rules.js';
 import type { HubSubscriber } from './hub.js';
 
-/** Per-subscription overrides of channel options (from a token or a handler). */
-export interface SubscriptionOverride {
-  presence?: boolean;
-  join_leave?: boolean;
-  force_push_join_leave?: boolean;
-  force_recovery?: boolean;
-  force_positioning?: boolean;
+/** How a subscription is to be set up (a client subscribe, a token `channels` entry, an API subscribe). */
+export interface SubscribeSpec {
+  resolved: ResolvedChannel;
+  serverSide: boolean;
+  recover?: { epoch: string; offset: number } | undefined;
+  /** The client asked for recovery and may have it (allow_recovery or history access). */
+  recoverableAsked?: boolean | undefined;
+  /** The client asked for positioning and may have it (allow_positioning or history access). */
+  positionedAsked?: boolean | undefined;
+  /** The client asked for join/leave pushes and may have them (presence access). */
+  joinLeaveAsked?: boolean | undefined;
+  deltaAsked?: string | undefined;
+  chanInfo?: RawJson | undefined;
+  /** Data for the subscribe result / push. */
+  data?: RawJson | undefined;
+  override?: SubscriptionOverride | undefined;
+  expireAt?: number | undefined;
+  /** A sub_refresh handler extends the subscription (the client is not asked to). */
+  refreshByServer?: boolean | undefined;
+  /**
+   * The result goes into a `subscribe` push (server API subscribe), which carries only recoverable,
+   * epoch, offset (the stream top), positioned and data: recovered publications follow it as
+   * publication pushes, since clients take none from the push itself.
+   */
+  push?: boolean | undefined;
+}
+
+/** What a subscription is, decided once when it is set up. */
+export interface ClientSubscriptionSpec {
+  /** The connection its publications are written to. */
+  transport: Transport;
+  clientId: string;
+  resolved: ResolvedChannel;
+  /** Channel info attached to the client's presence and publications. */
+  chanInfo: RawJson | undefined;
+  /** The client is added to the channel's presence. */
+  presence: boolean;
+  /** Join/leave are published for this client. */
+  joinLeave: boolean;
+  /** This client receives join/leave pushes. */
+  pushJoinLeave: boolean;
+  recoverable: boolean;
+  positioned: boolean;
+  /** Publications reach this client as fossil deltas. */
+  delta: boolean;
+  /** Made by the server (token `channels`, API subscribe), not by the client. */
+  serverSide: boolean;
 }
 
 export class ClientSubscription implements HubSubscriber {
@@ -26,22 +68,34 @@ export class ClientSubscription implements HubSubscriber {
   /** Ms timestamp before which a failed server-side refresh is not retried. */
   refreshRetryAt = 0;
 
-  constructor(
-    private readonly transport: Transport,
-    readonly clientId: string,
-    readonly resolved: ResolvedChannel,
-    /** Channel info attached to this client's presence and publications (a sub_refresh service may replace it). */
-    public chanInfo: RawJson | undefined,
-    readonly presence: boolean,
-    /** Publish join/leave for this subscription. */
-    readonly joinLeave: boolean,
-    readonly pushJoinLeave: boolean,
-    readonly recoverable: boolean,
-    readonly positioned: boolean,
-    readonly delta: boolean,
-    /** Made by the server (token `channels`, API subscribe), not by the client. */
-    readonly serverSide: boolean,
-  ) {}
+  private readonly transport: Transport;
+  readonly clientId: string;
+  readonly resolved: ResolvedChannel;
+  /** Channel info attached to this client's presence and publications (a sub_refresh service may replace it). */
+  chanInfo: RawJson | undefined;
+  readonly presence: boolean;
+  /** Publish join/leave for this subscription. */
+  readonly joinLeave: boolean;
+  readonly pushJoinLeave: boolean;
+  readonly recoverable: boolean;
+  readonly positioned: boolean;
+  readonly delta: boolean;
+  /** Made by the server (token `channels`, API subscribe), not by the client. */
+  readonly serverSide: boolean;
+
+  constructor(spec: ClientSubscriptionSpec) {
+    this.transport = spec.transport;
+    this.clientId = spec.clientId;
+    this.resolved = spec.resolved;
+    this.chanInfo = spec.chanInfo;
+    this.presence = spec.presence;
+    this.joinLeave = spec.joinLeave;
+    this.pushJoinLeave = spec.pushJoinLeave;
+    this.recoverable = spec.recoverable;
+    this.positioned = spec.positioned;
+    this.delta = spec.delta;
+    this.serverSide = spec.serverSide;
+  }
 
   get channel(): string {
     return this.resolved.channel;

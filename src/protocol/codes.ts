@@ -32,6 +32,25 @@ export const Errors = Object.freeze({
   concurrentPagination: err(113, 'concurrent pagination', true),
 });
 
+/**
+ * HTTP statuses of reply errors in the HTTP API's transport error mode (Centrifugo's mapping);
+ * a code not listed is 400.
+ */
+const TRANSPORT_STATUS: ReadonlyMap<number, number> = new Map([
+  [Errors.internal.code, 500],
+  [Errors.unknownChannel.code, 404],
+  [Errors.methodNotFound.code, 404],
+  [Errors.badRequest.code, 400],
+  [Errors.notAvailable.code, 400],
+  [Errors.unrecoverablePosition.code, 416],
+  [Errors.concurrentPagination.code, 409],
+]);
+
+/** The HTTP status answering a reply error with code `code` in transport error mode. */
+export function transportStatus(code: number): number {
+  return TRANSPORT_STATUS.get(code) ?? 400;
+}
+
 /** A reason to close a connection: a WebSocket close code and a short reason. */
 export interface Disconnect {
   readonly code: number;
@@ -70,6 +89,20 @@ export const Disconnects = Object.freeze({
   notAvailable: dc(3508, 'not available'),
   tooManyErrors: dc(3509, 'too many errors'),
 });
+
+/** WebSocket's own close codes (RFC 6455) that Gyre sends: the event protocol uses them. */
+export const WebSocketCloses = Object.freeze({
+  /** A normal close, nothing wrong. */
+  normal: dc(1000, ''),
+  /** The server is going away (shutdown). */
+  goingAway: dc(1001, 'shutdown'),
+});
+
+/**
+ * Most commands (client protocol) or messages (event protocol) one connection may have waiting to
+ * be processed; one more closes it with 3013 "too many requests".
+ */
+export const MAX_INBOX = 1024;
 
 /** Codes of the `unsubscribe` push. >= 2500: the client resubscribes. */
 export const Unsubscribes = Object.freeze({

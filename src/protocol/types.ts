@@ -78,3 +78,15 @@ export type Command =
 
 /** The method names of {@link Command}. */
 export type CommandMethod = Command['method'];
+
+/**
+ * Per-subscription overrides of channel options, from a token, a handler or a proxy answer (the
+ * `override` object of Centrifugo's proxy protocol and subscribe API).
+ */
+export interface SubscriptionOverride {
+  presence?: boolean;
+  join_leave?: boolean;
+  force_push_join_leave?: boolean;
+  force_recovery?: boolean;
+  force_positioning?: boolean;
+}

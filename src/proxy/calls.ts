@@ -1,12 +1,13 @@
 /**
  * Asking a backend through a proxy: the same calls as the in-process handlers
- * ({@link HandlerCalls}), answered by an HTTP or gRPC backend chosen by the configuration. A backend
+ * (`handlers/calls.ts`), answered by an HTTP or gRPC backend chosen by the configuration. A backend
  * answer with `error` or `disconnect` is honoured (ProtocolException / DisconnectException, as for
  * handlers); a failed call (unreachable, timeout, non-200, an answer that cannot be understood)
  * gives the client error 100 (temporary) and one log line.
  */
 import type { Logger } from 'pino';
 import type { ChannelOptions, GyreConfig, ProxyConfig } from '../config/types.js';
+import type { EventCalls, EventDeciders, EventTarget } from '../handlers/event-calls.js';
 import type { ConnectionContext } from '../handlers/requests.js';
 import type {
   ConnectResponseFields,
@@ -15,20 +16,16 @@ import type {
   SubRefreshResponseFields,
   SubscribeResponseFields,
 } from '../handlers/responses.js';
-import type { HandlerCalls } from '../node/handler-calls.js';
 import { DisconnectException, Errors, ProtocolException } from '../protocol/codes.js';
 import * as codec from './codec.js';
 import { HttpProxyTransport } from './http-transport.js';
 import { ProxyRouter, type ProxyRoute } from './router.js';
 import { ProxyCallError, type OutgoingHeaders, type ProxyTransport } from './transport.js';
 
-/** The calls a node makes to whoever decides client events (in-process handlers or a proxy). */
-export type EventCalls = Pick<HandlerCalls, 'connect' | 'refresh' | 'subscribe' | 'publish' | 'rpc' | 'subRefresh'>;
-
 /** Resolves a channel to its namespace options (throws for an unknown namespace). */
 export type ChannelResolver = (channel: string) => ChannelOptions;
 
-export class ProxyCalls implements EventCalls {
+export class ProxyCalls implements EventCalls, EventDeciders {
   readonly router: ProxyRouter;
   private readonly transports = new Map<string, Promise<ProxyTransport>>();
   private closed = false;
@@ -48,8 +45,13 @@ export class ProxyCalls implements EventCalls {
   }
 
   /** True when a proxy decides `event` (for `target`: channel options, a channel name, or an RPC method). */
-  covers(event: codec.ProxyEvent, target?: ChannelOptions | string): boolean {
+  covers(event: codec.ProxyEvent, target?: EventTarget): boolean {
     return this.routeOf(event, target) !== undefined;
+  }
+
+  /** These calls when a proxy decides `event` for `target`, else undefined. */
+  decider(event: codec.ProxyEvent, target?: EventTarget): EventCalls | undefined {
+    return this.covers(event, target) ? this : undefined;
   }
 
   private routeOf(event: codec.ProxyEvent, target?: ChannelOptions | string): ProxyRoute | undefined {

@@ -15,7 +15,7 @@ import type {
 } from '../handlers/responses.js';
 import { expireAtSeconds } from '../handlers/responses.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
-import type { SubscriptionOverride } from '../node/subscription.js';
+import type { SubscriptionOverride } from '../protocol/types.js';
 
 /** A proxied event: one of the request types. */
 export type ProxyEvent = RequestType;

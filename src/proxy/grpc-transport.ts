@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
-import { loadProxyService } from '../api/grpc/protos.js';
+import { loadProxyService } from '../protocol/grpc-services.js';
 import type { ProxyConfig } from '../config/types.js';
 import { fromProto, GRPC_METHODS, toProto, type JsonMessage, type ProxyEvent, type ProxyResponseJson } from './codec.js';
 import { asResponse, MAX_PROXY_RESPONSE_BYTES, ProxyCallError, type OutgoingHeaders, type ProxyTransport } from './transport.js';

@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
-import { batchBytes, type OutFrame } from './frame.js';
+import { batchBytes, type OutFrame } from '../protocol/frame.js';
 
 interface WebSocketInternals {
   _socket: Socket | null;

@@ -7,13 +7,15 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { WebsocketConfig } from '../config/types.js';
+import { rawToString } from '../http/request.js';
+import { refuseUpgrade } from '../http/upgrade.js';
 import { closeReason, Disconnects, isCloseCode, type Disconnect } from '../protocol/codes.js';
 import { Client } from '../node/client.js';
 import type { GyreNode } from '../node/node.js';
-import type { OutFrame } from './frame.js';
+import type { OutFrame } from '../protocol/frame.js';
 import { OriginCheck } from './origin.js';
 import { SocketWriter } from './socket-writer.js';
-import type { Transport } from './types.js';
+import type { Transport } from '../node/transport.js';
 
 /** How long a peer that has received our close frame may take to answer it before the socket is destroyed. */
 const CLOSE_HANDSHAKE_MS = 2000;
@@ -117,12 +119,12 @@ export class WebSocketAcceptor {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!this.rate.take()) {
       this.node.log.info('connection rate limit reached: upgrade refused');
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 503);
       return;
     }
     if (!this.origins.allows(req)) {
       this.node.log.info({ origin: req.headers.origin }, 'websocket origin not allowed');
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 403);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
@@ -171,10 +173,4 @@ class RateLimit {
     }
     return ++this.count <= this.perSecond;
   }
-}
-
-function rawToString(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

@@ -9,7 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Centrifuge, PublicationContext, ServerSubscribedContext, ServerUnsubscribedContext } from 'centrifuge';
 import { GrpcApiClient } from '../../src/api/client/grpc.js';
 import { ApiClientError } from '../../src/api/client/types.js';
-import { loadApiService } from '../../src/api/grpc/protos.js';
+import { loadApiService } from '../../src/protocol/grpc-services.js';
 import { once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
 import { waitFor } from '../helpers/wait.js';
 

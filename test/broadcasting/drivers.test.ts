@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PublicationContext } from 'centrifuge';
 import { GrpcApiClient } from '../../src/api/client/grpc.js';
-import type { BroadcastRequest, PublishRequest, ServerApiClient } from '../../src/api/client/types.js';
+import type { ServerApiClient } from '../../src/api/client/types.js';
+import type { ServerApi } from '../../src/api/server-api.js';
+import type { ApiBroadcastRequest, ApiPublishRequest } from '../../src/api/types.js';
 import { GyreApi } from '../../src/api/in-process.js';
-import { BroadcastError, BroadcastManager, type Broadcast } from '../../src/broadcasting/index.js';
+import { BroadcastError, BroadcastManager, LocalBroadcast, type Broadcast } from '../../src/broadcasting/index.js';
 import { API_KEY, once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
 import { startSpy, type Endpoint } from './endpoint.js';
 
@@ -24,38 +26,34 @@ class Order {
   }
 }
 
-/** The in-process API, recording which method the driver chose. */
-class SpyApi extends GyreApi {
-  calls: string[] = [];
-  override publish(...args: Parameters<GyreApi['publish']>): ReturnType<GyreApi['publish']> {
-    this.calls.push('publish');
-    return super.publish(...args);
-  }
-  override broadcast(...args: Parameters<GyreApi['broadcast']>): ReturnType<GyreApi['broadcast']> {
-    this.calls.push('broadcast');
-    return super.broadcast(...args);
-  }
+/** The node's own server API (still a ServerApi), recording which method the driver chose. */
+function spyServerApi(inner: ServerApi, calls: string[]): ServerApi {
+  return Object.assign(Object.create(inner) as ServerApi, {
+    publish: (req: ApiPublishRequest) => (calls.push('publish'), inner.publish(req)),
+    broadcast: (req: ApiBroadcastRequest) => (calls.push('broadcast'), inner.broadcast(req)),
+  });
 }
 
 /** A real gRPC client, recording the calls the driver made. */
 function spyClient(inner: ServerApiClient, calls: string[]): ServerApiClient {
   return Object.assign(Object.create(inner) as ServerApiClient, {
-    publish: (req: PublishRequest) => (calls.push('publish'), inner.publish(req)),
-    broadcast: (req: BroadcastRequest) => (calls.push('broadcast'), inner.broadcast(req)),
+    publish: (req: ApiPublishRequest) => (calls.push('publish'), inner.publish(req)),
+    broadcast: (req: ApiBroadcastRequest) => (calls.push('broadcast'), inner.broadcast(req)),
   });
 }
 
 let g: TestGyre;
 let manager: BroadcastManager;
 let spy: Endpoint;
-let localApi: SpyApi;
+let localApi: ServerApi;
+const localCalls: string[] = [];
 let grpcInner: GrpcApiClient;
 const grpcCalls: string[] = [];
 
 before(async () => {
   g = await startGyre({ grpc_api: { enabled: true, port: 0, address: '127.0.0.1', key: GRPC_KEY } });
   spy = await startSpy(g.baseUrl);
-  localApi = new SpyApi(g.server.api);
+  localApi = spyServerApi(g.server.api, localCalls);
   const grpcAddress = `127.0.0.1:${g.server.grpcApiPort!}`;
   grpcInner = new GrpcApiClient({ address: grpcAddress, apiKey: GRPC_KEY });
   manager = new BroadcastManager(
@@ -113,7 +111,7 @@ async function failure(p: Promise<unknown>): Promise<BroadcastError> {
 
 /** Which API method each driver used for its calls since `mark()`. */
 const methods: Record<string, { mark(): number; since(m: number): string[] }> = {
-  local: { mark: () => localApi.calls.length, since: (m) => localApi.calls.slice(m) },
+  local: { mark: () => localCalls.length, since: (m) => localCalls.slice(m) },
   http: { mark: () => spy.requests.length, since: (m) => spy.requests.slice(m).map((r) => r.path.replace('/api/', '')) },
   grpcSpy: { mark: () => grpcCalls.length, since: (m) => grpcCalls.slice(m) },
 };
@@ -204,7 +202,31 @@ describe('publish or broadcast', () => {
 
   test('the default connection is local here: manager.publish goes into the node', async () => {
     const s = await subscriber(['default-local']);
+    const m = localCalls.length;
+    const httpMark = spy.requests.length;
     await manager.publish(new Set(['default-local']), 'hi');
+    // Through the local connection's server API (one topic: a publish), not over the network.
+    assert.deepEqual(localCalls.slice(m), ['publish']);
+    assert.equal(spy.requests.length, httpMark);
     await s.wait('default-local', 1);
+    assert.deepEqual(
+      s.got.get('default-local')!.map((p) => p.data),
+      ['hi'],
+    );
+    assert.deepEqual(await history('default-local'), ['hi']);
+  });
+});
+
+describe('local driver targets', () => {
+  test('gyre may be the node\'s server API, a GyreApi over it, or a Gyre ({api}): each publishes into the node', async () => {
+    const targets = { serverApi: g.server.api, gyreApi: new GyreApi(g.server.api), gyre: { api: new GyreApi(g.server.api) } };
+    for (const [name, gyre] of Object.entries(targets)) {
+      const topic = `local-target-${name}`;
+      const s = await subscriber([topic]);
+      await new LocalBroadcast({ gyre }).publish(topic, { via: name });
+      await s.wait(topic, 1);
+      assert.deepEqual(s.got.get(topic)![0]!.data, { via: name }, name);
+      assert.deepEqual(await history(topic), [{ via: name }], name);
+    }
   });
 });

@@ -258,14 +258,27 @@ describe('configuration errors', () => {
   });
 
   test('bad built-in driver options', () => {
-    configError(() => manager({ connections: { h: { driver: 'http' } as never } }).connection('h'), /broadcast connection "h": url is required/);
-    configError(() => manager({ connections: { h: { driver: 'http', url: 'nope' } } }).connection('h'), /"h": url: not a valid URL/);
-    configError(() => manager({ connections: { h: { driver: 'http', url: 'http://x', timeout: 'soon' } } }).connection('h'), /timeout: unknown unit "soon"/);
-    configError(() => manager({ connections: { h: { driver: 'http', url: 'http://x', skipHistory: 'no' as never } } }).connection('h'), /skipHistory must be a boolean/);
-    configError(() => manager({ connections: { h: { driver: 'http', url: 'http://x', tags: { a: 1 } as never } } }).connection('h'), /tags.a must be a string/);
-    configError(() => manager({ connections: { l: { driver: 'local' } } }).connection('l'), /"l": gyre must be a Gyre/);
-    configError(() => manager({ connections: { l: { driver: 'log', level: 'loud' as never } } }).connection('l'), /log level must be one of trace, debug, info, warn, error, fatal/);
-    configError(() => manager({ connections: { g: { driver: 'grpc' } as never } }).connection('g'), /"g": address is required/);
+    const cases: Array<[string, Record<string, unknown>, RegExp, string]> = [
+      ['h', { driver: 'http' }, /broadcast connection "h": url is required/, 'http'],
+      ['h', { driver: 'http', url: 'nope' }, /"h": url: not a valid URL/, 'http'],
+      ['h', { driver: 'http', url: 'http://x', timeout: 'soon' }, /timeout: unknown unit "soon"/, 'http'],
+      ['h', { driver: 'http', url: 'http://x', skipHistory: 'no' }, /skipHistory must be a boolean/, 'http'],
+      ['h', { driver: 'http', url: 'http://x', tags: { a: 1 } }, /tags.a must be a string/, 'http'],
+      ['l', { driver: 'local' }, /"l": gyre must be a Gyre/, 'local'],
+      ['l', { driver: 'log', level: 'loud' }, /log level must be one of trace, debug, info, warn, error, fatal/, 'log'],
+      ['g', { driver: 'grpc' }, /"g": address is required/, 'grpc'],
+    ];
+    for (const [name, connection, pattern, driver] of cases) {
+      const m = manager({ connections: { [name]: connection as never, log: { driver: 'log' } } });
+      const e = configError(() => m.connection(name), pattern);
+      // The error names the connection and the driver it was built with.
+      assert.equal(e.connection, name, `connection of ${pattern}`);
+      assert.equal(e.driver, driver, `driver of ${pattern}`);
+      // A failed build is not cached: asking again fails again, the same way.
+      assert.match(configError(() => m.connection(name), pattern).message, pattern);
+      // Other connections of the same manager are not affected.
+      assert.ok(m.connection('log') instanceof LogBroadcast);
+    }
   });
 
   test('a config without connections', () => {
@@ -273,7 +286,18 @@ describe('configuration errors', () => {
   });
 
   test('extend() needs a name and a factory', () => {
-    configError(() => manager().extend('', () => new NullBroadcast()), /non-empty string/);
-    configError(() => manager().extend('x', 'nope' as never), /needs a factory function or a driver class/);
+    const m = manager({ connections: { log: { driver: 'log' }, x: { driver: 'x' } } });
+    const noName = configError(() => m.extend('', () => new NullBroadcast()), /extend: the driver name must be a non-empty string/);
+    assert.equal(noName.driver, undefined);
+    assert.equal(noName.connection, undefined);
+    const noFactory = configError(() => m.extend('x', 'nope' as never), /extend: the driver "x" needs a factory function or a driver class/);
+    assert.equal(noFactory.driver, 'x');
+    // A refused extend() registers nothing: "x" is still an undefined driver, "log" still the built-in.
+    assert.equal(configError(() => m.connection('x'), /driver "x" is not defined/).driver, 'x');
+    configError(() => m.extend('log', 42 as never), /needs a factory function/);
+    assert.ok(m.connection('log') instanceof LogBroadcast);
+    // A valid extend() on the same manager then works.
+    assert.equal(m.extend('x', () => new NullBroadcast()), m);
+    assert.ok(m.connection('x') instanceof NullBroadcast);
   });
 });

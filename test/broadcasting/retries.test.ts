@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiClientError } from '../../src/api/client/types.js';
-import { GyreApi } from '../../src/api/in-process.js';
+import type { ServerApi } from '../../src/api/server-api.js';
+import type { ApiPublishRequest } from '../../src/api/types.js';
 import { BroadcastError, HttpBroadcast, LocalBroadcast } from '../../src/broadcasting/index.js';
 import { Errors, ProtocolException } from '../../src/protocol/codes.js';
 import { API_KEY, once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
@@ -157,34 +158,30 @@ describe('http driver', () => {
 });
 
 describe('local driver', () => {
-  /** An in-process API whose first `failures` publishes fail with `error`. */
-  class Failing extends GyreApi {
-    calls = 0;
-    constructor(
-      executor: ConstructorParameters<typeof GyreApi>[0],
-      private failures: number,
-      private readonly error = Errors.internal,
-    ) {
-      super(executor);
-    }
-    override publish(...args: Parameters<GyreApi['publish']>): ReturnType<GyreApi['publish']> {
-      this.calls++;
-      if (this.failures-- > 0) return Promise.reject(new ProtocolException(this.error));
-      return super.publish(...args);
-    }
+  /** The node's server API (still a ServerApi) whose first `failures` publishes fail with `error`. */
+  function failing(inner: ServerApi, failures: number, error = Errors.internal): { api: ServerApi; calls: () => number } {
+    let calls = 0;
+    const api = Object.assign(Object.create(inner) as ServerApi, {
+      publish: (req: ApiPublishRequest) => {
+        calls++;
+        if (failures-- > 0) return Promise.reject(new ProtocolException(error));
+        return inner.publish(req);
+      },
+    });
+    return { api, calls: () => calls };
   }
 
   test('the driver retries temporary failures itself (the in-process API does not)', async () => {
-    const api = new Failing(g.server.api, 2);
+    const { api, calls } = failing(g.server.api, 2);
     await new LocalBroadcast({ gyre: api, backoffMs: 1 }).publish('local-retry', 'x');
-    assert.equal(api.calls, 3);
+    assert.equal(calls(), 3);
     assert.deepEqual(await history('local-retry'), ['x']);
   });
 
   test('but not permanent ones', async () => {
-    const api = new Failing(g.server.api, 5, Errors.badRequest);
+    const { api, calls } = failing(g.server.api, 5, Errors.badRequest);
     const e = await failure(new LocalBroadcast({ gyre: api, backoffMs: 1 }).publish('local-bad', 'x'));
-    assert.equal(api.calls, 1);
+    assert.equal(calls(), 1);
     assert.equal(e.code, 107);
     assert.equal(e.driver, 'LocalBroadcast');
   });

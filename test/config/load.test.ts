@@ -284,3 +284,18 @@ test('Centrifugo sections Gyre does not support yet are accepted, each with a wa
   assert.equal(config.channel.without_namespace.subscribe_proxy_name, 'auth');
   assert.equal('admin' in config, false, 'untyped sections are not stored');
 });
+
+test('a JSON config file may carry // and /* */ comments; a string holding // stays as it is', () => {
+  const path = file(
+    'commented.json',
+    '{\n  // the address clients reach\n  "http_server": { "port": 9100 /* not 8000 */ },\n  "client": { "allowed_origins": ["http://a.example//x"] }\n}\n',
+  );
+  const { config } = loadConfig({ file: path, env: {} });
+  assert.equal(config.http_server.port, 9100);
+  assert.deepEqual(config.client.allowed_origins, ['http://a.example//x']);
+});
+
+test('a JSON config broken apart from its comments reports the parse error', () => {
+  const path = file('broken.json', '{\n  // a comment\n  "http_server": { "port": 9100, }\n}\n');
+  assert.throws(() => loadConfig({ file: path, env: {} }), (e: unknown) => e instanceof ConfigError && /broken\.json/.test(e.message));
+});

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { NoopControlBus } from '../../src/cluster/cluster.js';
+import { NoopControlBus } from '../../src/engine/memory/control.js';
 import { createEngine } from '../../src/engine/factory.js';
 import { MemoryBroker } from '../../src/engine/memory/broker.js';
 import { MemoryPresenceManager } from '../../src/engine/memory/presence.js';

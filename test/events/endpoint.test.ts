@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import WebSocket from 'ws';
 import type { EventMessage, EventsApi } from '../../src/events/types.js';
 import { EventSocket, assertServed, connectionIdOf, echoListeners, freePort, startEvents, until, type EventsGyre } from './helpers.js';
-import { waitFor } from '../helpers/wait.js';
+import { RawSocket } from '../helpers/gyre.js';
 
 /** A listener class with a handle() method, as in the original bundle. */
 class TestHandler {
@@ -24,7 +23,8 @@ describe('the event endpoint on the main port', () => {
 
   before(async () => {
     gyre = await startEvents(
-      {},
+      // Lets the test of the Centrifugo endpoint next to this one connect without a token.
+      { client: { allow_anonymous_connect_without_token: true } },
       {
         setup(events) {
           echoListeners(events);
@@ -137,12 +137,25 @@ describe('the event endpoint on the main port', () => {
   });
 
   test('the Centrifugo endpoint still serves next to it', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${gyre.port}/connection/websocket`);
-    await waitFor('the Centrifugo WebSocket endpoint to open', (resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    ws.terminate();
+    const ws = await RawSocket.open(`ws://127.0.0.1:${gyre.port}/connection/websocket`);
+    try {
+      // It speaks the Centrifugo protocol: a connect command is answered with a client id.
+      const reply = await ws.connect();
+      const result = reply['connect'] as { client?: unknown; version?: unknown; ping?: unknown; pong?: unknown } | undefined;
+      assert.ok(result !== undefined, `connect failed: ${JSON.stringify(reply)}`);
+      assert.equal(typeof result.client, 'string');
+      assert.match(result.client as string, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.equal(typeof result.version, 'string');
+      assert.equal(result.pong, true);
+      assert.equal(typeof result.ping, 'number');
+      // A Centrifugo client is not an event connection.
+      assert.equal(gyre.events.connection(result.client as string), undefined);
+      // A second command on the same connection is answered too (id for id).
+      ws.sendJson({ id: 2, presence: { channel: 'nope:x' } });
+      assert.deepEqual(await ws.reply(2), { id: 2, error: { code: 102, message: 'unknown channel' } });
+    } finally {
+      ws.ws.terminate();
+    }
   });
 
   test('a listener removed with the function on() returned no longer runs', async () => {

@@ -317,9 +317,30 @@ describe('private channels', () => {
   });
 
   test('a subscription token alone grants subscribe in a namespace that allows nothing', async () => {
-    const { c } = await connect('alice');
-    await subscribe(c, '$locked:x', { token: await gyre.token('alice', { channel: '$locked:x' }) });
-    await subscribe(c, 'locked:y', { token: await gyre.token('alice', { channel: 'locked:y' }) });
+    const { c, id } = await connect('alice');
+    // Without a token both are refused: the token is what grants the subscription.
+    assert.equal(await subscribeCode(c, '$locked:x'), 103);
+    assert.equal(await subscribeCode(c, 'locked:y'), 103);
+    const priv = await trySubscribe(c, '$locked:x', { token: await gyre.token('alice', { channel: '$locked:x' }) });
+    assert.equal(priv.ok, true, `subscribe to $locked:x with a token: ${priv.ok ? '' : priv.code}`);
+    const plain = await trySubscribe(c, 'locked:y', { token: await gyre.token('alice', { channel: 'locked:y' }) });
+    assert.equal(plain.ok, true, `subscribe to locked:y with a token: ${plain.ok ? '' : plain.code}`);
+    assert.equal(priv.sub.state, 'subscribed');
+    assert.equal(plain.sub.state, 'subscribed');
+    // Both subscriptions are live: publications reach them, and they are in presence.
+    for (const [channel, sub] of [
+      ['$locked:x', priv.sub],
+      ['locked:y', plain.sub],
+    ] as const) {
+      const got = once<PublicationContext>(sub, 'publication', `publication on ${channel}`);
+      await gyre.api('publish', { channel, data: { to: channel } });
+      assert.deepEqual((await got).data, { to: channel });
+      const presence = (await gyre.api('presence', { channel }))['result'] as { presence: Record<string, { user: string }> };
+      assert.deepEqual(Object.keys(presence.presence), [id]);
+      assert.equal(presence.presence[id]!.user, 'alice');
+    }
+    // The token grants the subscription only: publishing in the namespace is still denied.
+    assert.equal(await codeOf(c.publish('locked:y', { n: 1 })), 103);
   });
 
   test('a subscription token with a bad signature is 103', async () => {

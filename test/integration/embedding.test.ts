@@ -234,19 +234,44 @@ describe('embedding', () => {
     });
 
     test('subscribe and unsubscribe a user server-side', async () => {
-      const { c } = await clientAs('srv-user');
-      const subs: string[] = [];
+      const { c, id } = await clientAs('srv-user');
+      const subs: ServerSubscribedContext[] = [];
       const unsubs: string[] = [];
-      c.on('subscribed', (ctx: ServerSubscribedContext) => subs.push(ctx.channel));
+      c.on('subscribed', (ctx: ServerSubscribedContext) => subs.push(ctx));
       c.on('unsubscribed', (ctx: ServerUnsubscribedContext) => unsubs.push(ctx.channel));
+      const pubs: Array<[string, unknown]> = [];
+      c.on('publication', (ctx) => pubs.push([ctx.channel, ctx.data]));
+
       await gyre.api.subscribe('srv-user', 'embed-srv', { data: { welcome: 1 } });
-      await until(() => subs.includes('embed-srv'));
-      const pubs: unknown[] = [];
-      c.on('publication', (ctx) => pubs.push(ctx.data));
+      await until(() => subs.length > 0, 'server-side subscribed event');
+      assert.deepEqual(
+        subs.map((s) => [s.channel, s.data]),
+        [['embed-srv', { welcome: 1 }]],
+      );
+      // The node has the subscription: the client is in the channel's presence.
+      const presence = await gyre.api.presence('embed-srv');
+      assert.deepEqual(Object.keys(presence), [id]);
+      assert.equal(presence[id]!.user, 'srv-user');
+
       await gyre.api.publish('embed-srv', { n: 1 });
-      await until(() => pubs.length === 1);
+      await until(() => pubs.length === 1, 'publication on embed-srv');
+      assert.deepEqual(pubs, [['embed-srv', { n: 1 }]]);
+
       await gyre.api.unsubscribe('srv-user', 'embed-srv');
-      await until(() => unsubs.includes('embed-srv'));
+      await until(() => unsubs.length > 0, 'server-side unsubscribed event');
+      assert.deepEqual(unsubs, ['embed-srv']);
+      assert.deepEqual(await gyre.api.presence('embed-srv'), {});
+      // Publications no longer reach it: one published after the unsubscribe is not received by
+      // the time a marker published later on another server-side subscription is.
+      await gyre.api.subscribe('srv-user', 'embed-srv-marker');
+      await until(() => subs.length === 2, 'server-side subscribed event for the marker channel');
+      await gyre.api.publish('embed-srv', { n: 2 });
+      await gyre.api.publish('embed-srv-marker', { marker: true });
+      await until(() => pubs.some(([ch]) => ch === 'embed-srv-marker'), 'marker publication');
+      assert.deepEqual(pubs, [
+        ['embed-srv', { n: 1 }],
+        ['embed-srv-marker', { marker: true }],
+      ]);
       c.disconnect();
     });
 

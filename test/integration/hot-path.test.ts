@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ClientSubscription } from '../../src/node/subscription.js';
-import type { OutFrame } from '../../src/transport/frame.js';
+import type { OutFrame } from '../../src/protocol/frame.js';
 import { startGyre, until, type RawSocket, type TestGyre } from '../helpers/gyre.js';
 
 let gyre: TestGyre;

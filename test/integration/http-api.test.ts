@@ -449,6 +449,26 @@ describe('HTTP API methods', () => {
     assert.equal(replies[4]!['error']['code'], 107);
   });
 
+  test('batch: a command with params of the wrong type answers 107 in its place, the others run', async () => {
+    const res = await ok(gyre, 'batch', {
+      commands: [
+        { publish: { channel: 'batch-typed', data: { n: 1 } } },
+        { publish: { channel: 'batch-typed', data: { n: 2 }, skip_history: 'yes' } },
+        { history: { channel: 'batch-typed', limit: 10 } },
+      ],
+    });
+    const replies = res['replies'] as Json[];
+    assert.equal(replies.length, 3);
+    assert.equal(replies[0]!['publish']['offset'], 1);
+    assert.deepEqual(replies[1], { error: { code: 107, message: 'bad request' } });
+    assert.deepEqual(
+      replies[2]!['history']['publications'].map((p: Json) => p['data']),
+      [{ n: 1 }],
+    );
+    // A command that is not an object fails the whole batch.
+    assert.equal(await errCode(gyre, 'batch', { commands: [{ info: {} }, 'info'] }), 107);
+  });
+
   test('batch with parallel: true keeps the replies in command order', async () => {
     const res = await ok(gyre, 'batch', {
       parallel: true,

@@ -403,31 +403,30 @@ describe('publications inside the subscribe window', () => {
    * Arms one subscribe to `channel`: `during` publications go out while the subscription is being
    * set up (before the stream position is read), `afterRead` more right after it is read and before
    * the reply is sent. In-process publications cannot land there by themselves (the memory engine
-   * completes a subscribe within one turn of the event loop), so the engine calls are wrapped.
+   * completes a subscribe within one turn of the event loop), so the node's presence and recovery
+   * calls are wrapped.
    */
   function arm(channel: string, during: number, afterRead: number): { published: number[] } {
     const node = gyre.server.node;
-    const presence = node.presence;
-    const broker = node.broker;
-    const addPresence = presence.addPresence;
-    const history = broker.history;
+    const addPresence = node.addPresence;
+    const recover = node.recover;
     const published: number[] = [];
     const publishSync = (count: number) => {
       for (let i = 0; i < count; i++) {
         void node.publish(channel, JSON.stringify({ n: 1000 + published.length })).then((r) => published.push(r.position.offset));
       }
     };
-    presence.addPresence = async function (ch, clientId, info) {
+    node.addPresence = async function (ch, clientId, info) {
       if (ch === channel) {
-        presence.addPresence = addPresence;
+        node.addPresence = addPresence;
         publishSync(during);
       }
       return addPresence.call(this, ch, clientId, info);
     };
-    broker.history = async function (ch, query) {
-      const res = await history.call(this, ch, query);
-      if (ch === channel) {
-        broker.history = history;
+    node.recover = async function (resolved, since) {
+      const res = await recover.call(this, resolved, since);
+      if (resolved.channel === channel) {
+        node.recover = recover;
         publishSync(afterRead);
       }
       return res;

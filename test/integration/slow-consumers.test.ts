@@ -52,7 +52,7 @@ async function publishUntil(gyre: TestGyre, channel: string, payload: () => stri
     for (let i = 0; i < burst; i++) {
       const data = payload();
       bytes += data.length;
-      all.push(gyre.server.api.execute('publish', { channel, data }));
+      all.push(gyre.server.api.publish({ channel, data }));
     }
     await Promise.all(all);
     await nextTurn();
@@ -109,7 +109,7 @@ describe('slow consumers', () => {
     await s.connect(await gyre.token('fast'));
     s.sendJson({ id: 2, subscribe: { channel: 'steady' } });
     await s.reply(2);
-    for (let i = 0; i < 200; i++) await gyre.server.api.execute('publish', { channel: 'steady', data: { i, pad: 'z'.repeat(1000) } });
+    for (let i = 0; i < 200; i++) await gyre.server.api.publish({ channel: 'steady', data: { i, pad: 'z'.repeat(1000) } });
     await s.next((m) => (m['push'] as { pub?: { data?: { i?: number } } } | undefined)?.pub?.data?.i === 199, 'the last publication');
     assert.equal(slowLines(gyre, 3008) + slowLines(gyre, 3009), 0);
     assert.equal(gyre.server.node.clientCount, 1);

@@ -8,25 +8,36 @@
 import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import { Errors } from '../../protocol/codes.js';
-import { API_METHODS, paramsToRequest, protoToResult, type ApiMethod, type GrpcMethod, type Message } from '../grpc/convert.js';
-import { loadApiService } from '../grpc/protos.js';
-import { DEFAULT_TIMEOUT_MS, isTemporaryCode, retryPolicy, toMillis, withRetries, type Duration, type RetryOptions, type RetryPolicy } from './http.js';
-import {
-  ApiClientError,
-  type BroadcastRequest,
-  type BroadcastResult,
-  type ClientInfoResult,
-  type DisconnectRequest,
-  type HistoryRequest,
-  type HistoryResult,
-  type NodeResult,
-  type PublishRequest,
-  type PublishResult,
-  type RefreshRequest,
-  type ServerApiClient,
-  type SubscribeRequest,
-  type UnsubscribeRequest,
-} from './types.js';
+import { loadApiService } from '../../protocol/grpc-services.js';
+import { API_METHODS, paramsToRequest, protoToResult, type GrpcMethod, type Message } from '../grpc/convert.js';
+import type {
+  ApiBatchCommand,
+  ApiBatchReply,
+  ApiBroadcastRequest,
+  ApiBroadcastResult,
+  ApiChannelRequest,
+  ApiChannelsRequest,
+  ApiChannelsResult,
+  ApiClientInfo,
+  ApiDisconnectRequest,
+  ApiError,
+  ApiHistoryRequest,
+  ApiHistoryResult,
+  ApiInfoResult,
+  ApiMethod,
+  ApiNodeInfo,
+  ApiPresenceResult,
+  ApiPresenceStatsResult,
+  ApiPublishRequest,
+  ApiPublishResult,
+  ApiRefreshRequest,
+  ApiRpcResult,
+  ApiSubscribeRequest,
+  ApiUnsubscribeRequest,
+} from '../types.js';
+import { DEFAULT_TIMEOUT_MS, toMillis, type Duration } from './duration.js';
+import { isTemporaryCode, retryPolicy, withRetries, type RetryOptions, type RetryPolicy } from './retry.js';
+import { ApiClientError, type ServerApiClient } from './types.js';
 
 /** TLS towards the server: `true` = system roots, or files for a private CA / client certificate. */
 export type GrpcClientTls =
@@ -50,12 +61,6 @@ export interface GrpcApiClientOptions extends RetryOptions {
   timeout?: Duration;
   tls?: GrpcClientTls;
 }
-
-/** One command of a batch: `{publish: {...}}`, `{presence: {...}}`, ... */
-export type BatchCommand = Partial<Record<Exclude<ApiMethod, 'batch'>, object>>;
-
-/** One reply of a batch: `{publish: result}` or `{error}`. */
-export type BatchReply = Partial<Record<Exclude<ApiMethod, 'batch'>, Record<string, unknown>>> & { error?: { code: number; message: string } };
 
 type Unary = (
   request: Message,
@@ -170,45 +175,45 @@ export class GrpcApiClient implements ServerApiClient {
     }
   }
 
-  publish(req: PublishRequest): Promise<PublishResult> {
+  publish(req: ApiPublishRequest): Promise<ApiPublishResult> {
     return this.call('publish', req);
   }
 
-  async broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
-    const r = await this.call<{ responses?: BroadcastResult['responses'] }>('broadcast', req);
+  async broadcast(req: ApiBroadcastRequest): Promise<ApiBroadcastResult> {
+    const r = await this.call<{ responses?: Array<{ result?: ApiPublishResult | null; error?: Partial<ApiError> | null }> }>('broadcast', req);
     return { responses: (r.responses ?? []).map((x) => (x.error !== undefined && x.error !== null ? { error: apiError(x.error) } : { result: x.result ?? {} })) };
   }
 
-  async subscribe(req: SubscribeRequest): Promise<void> {
+  async subscribe(req: ApiSubscribeRequest): Promise<void> {
     await this.call('subscribe', req);
   }
 
-  async unsubscribe(req: UnsubscribeRequest): Promise<void> {
+  async unsubscribe(req: ApiUnsubscribeRequest): Promise<void> {
     await this.call('unsubscribe', req);
   }
 
-  async disconnect(req: DisconnectRequest): Promise<void> {
+  async disconnect(req: ApiDisconnectRequest): Promise<void> {
     await this.call('disconnect', req);
   }
 
-  async refresh(req: RefreshRequest): Promise<void> {
+  async refresh(req: ApiRefreshRequest): Promise<void> {
     await this.call('refresh', req);
   }
 
-  async presence(req: { channel: string }): Promise<{ presence: Record<string, ClientInfoResult> }> {
-    const r = await this.call<{ presence?: Record<string, Partial<ClientInfoResult>> }>('presence', req);
-    const presence: Record<string, ClientInfoResult> = {};
+  async presence(req: ApiChannelRequest): Promise<ApiPresenceResult> {
+    const r = await this.call<{ presence?: Record<string, Partial<ApiClientInfo>> }>('presence', req);
+    const presence: Record<string, ApiClientInfo> = {};
     for (const [id, info] of Object.entries(r.presence ?? {})) presence[id] = { ...info, client: info.client ?? '', user: info.user ?? '' };
     return { presence };
   }
 
-  async presenceStats(req: { channel: string }): Promise<{ num_clients: number; num_users: number }> {
+  async presenceStats(req: ApiChannelRequest): Promise<ApiPresenceStatsResult> {
     const r = await this.call<{ num_clients?: number; num_users?: number }>('presence_stats', req);
     return { num_clients: r.num_clients ?? 0, num_users: r.num_users ?? 0 };
   }
 
-  async history(req: HistoryRequest): Promise<HistoryResult> {
-    const r = await this.call<Partial<HistoryResult>>('history', req);
+  async history(req: ApiHistoryRequest): Promise<ApiHistoryResult> {
+    const r = await this.call<Partial<ApiHistoryResult>>('history', req);
     return {
       publications: (r.publications ?? []).map((p) =>
         p.info === undefined ? p : { ...p, info: { ...p.info, client: p.info.client ?? '', user: p.info.user ?? '' } },
@@ -218,19 +223,19 @@ export class GrpcApiClient implements ServerApiClient {
     };
   }
 
-  async historyRemove(req: { channel: string }): Promise<void> {
+  async historyRemove(req: ApiChannelRequest): Promise<void> {
     await this.call('history_remove', req);
   }
 
-  async channels(req: { pattern?: string } = {}): Promise<{ channels: Record<string, { num_clients: number }> }> {
+  async channels(req: ApiChannelsRequest = {}): Promise<ApiChannelsResult> {
     const r = await this.call<{ channels?: Record<string, { num_clients?: number }> }>('channels', req);
     const channels: Record<string, { num_clients: number }> = {};
     for (const [name, c] of Object.entries(r.channels ?? {})) channels[name] = { num_clients: c.num_clients ?? 0 };
     return { channels };
   }
 
-  async info(): Promise<{ nodes: NodeResult[] }> {
-    const r = await this.call<{ nodes?: Array<Partial<NodeResult>> }>('info', {});
+  async info(): Promise<ApiInfoResult> {
+    const r = await this.call<{ nodes?: Array<Partial<ApiNodeInfo>> }>('info', {});
     return {
       nodes: (r.nodes ?? []).map((n) => ({
         uid: n.uid ?? '',
@@ -246,13 +251,13 @@ export class GrpcApiClient implements ServerApiClient {
   }
 
   /** Calls an RPC method of the server API; resolves with its data. */
-  async rpc(method: string, params?: unknown): Promise<{ data?: unknown }> {
+  async rpc(method: string, params?: unknown): Promise<ApiRpcResult> {
     return this.call('rpc', { method, ...(params !== undefined && { params }) });
   }
 
   /** Several commands in one call; each reply is `{<method>: result}` or `{error}`, in order. */
-  async batch(commands: BatchCommand[], parallel = false): Promise<{ replies: BatchReply[] }> {
-    const r = await this.call<{ replies?: BatchReply[] }>('batch', { commands, parallel });
+  async batch(commands: ApiBatchCommand[], parallel = false): Promise<{ replies: ApiBatchReply[] }> {
+    const r = await this.call<{ replies?: ApiBatchReply[] }>('batch', { commands, parallel });
     return { replies: r.replies ?? [] };
   }
 
@@ -264,6 +269,6 @@ export class GrpcApiClient implements ServerApiClient {
   }
 }
 
-function apiError(e: { code?: number; message?: string }): { code: number; message: string } {
+function apiError(e: Partial<ApiError>): ApiError {
   return { code: e.code ?? Errors.internal.code, message: e.message ?? '' };
 }

@@ -4,37 +4,28 @@
  * 100 and the other temporary codes, network errors, timeouts, HTTP 5xx) are retried with
  * exponential backoff, permanent ones (a bad channel, a bad key, a bad request ...) are not.
  */
-import { parseDuration } from '../../config/duration.js';
 import { Errors } from '../../protocol/codes.js';
-import {
-  ApiClientError,
-  type BroadcastRequest,
-  type BroadcastResult,
-  type ClientInfoResult,
-  type DisconnectRequest,
-  type HistoryRequest,
-  type HistoryResult,
-  type NodeResult,
-  type PublishRequest,
-  type PublishResult,
-  type RefreshRequest,
-  type ServerApiClient,
-  type SubscribeRequest,
-  type UnsubscribeRequest,
-} from './types.js';
-
-/** How often and how patiently a temporary failure is retried. */
-export interface RetryOptions {
-  /** Retries after the first attempt; 0 = none. Default 2. */
-  retries?: number;
-  /** Delay before the first retry in ms; doubles with each retry (with jitter). Default 100. */
-  backoffMs?: number;
-  /** The longest delay between two attempts in ms. Default 2000. */
-  maxBackoffMs?: number;
-}
-
-/** A time span: milliseconds, or a duration string like `"5s"`, `"500ms"`. */
-export type Duration = number | string;
+import type {
+  ApiBroadcastRequest,
+  ApiBroadcastResult,
+  ApiChannelRequest,
+  ApiChannelsRequest,
+  ApiChannelsResult,
+  ApiDisconnectRequest,
+  ApiHistoryRequest,
+  ApiHistoryResult,
+  ApiInfoResult,
+  ApiPresenceResult,
+  ApiPresenceStatsResult,
+  ApiPublishRequest,
+  ApiPublishResult,
+  ApiRefreshRequest,
+  ApiSubscribeRequest,
+  ApiUnsubscribeRequest,
+} from '../types.js';
+import { DEFAULT_TIMEOUT_MS, toMillis, type Duration } from './duration.js';
+import { isTemporaryCode, retryPolicy, withRetries, type RetryOptions, type RetryPolicy } from './retry.js';
+import { ApiClientError, type ServerApiClient } from './types.js';
 
 export interface HttpApiClientOptions extends RetryOptions {
   /**
@@ -50,93 +41,6 @@ export interface HttpApiClientOptions extends RetryOptions {
   headers?: Readonly<Record<string, string>>;
   /** The fetch implementation (default: the global one). */
   fetch?: typeof fetch;
-}
-
-export const DEFAULT_TIMEOUT_MS = 5000;
-export const DEFAULT_RETRIES = 2;
-export const DEFAULT_BACKOFF_MS = 100;
-export const DEFAULT_MAX_BACKOFF_MS = 2000;
-
-/** Reply error codes the server marks temporary (100 internal, 111 too many requests, 113 ...). */
-const TEMPORARY_CODES: ReadonlySet<number> = new Set(
-  Object.values(Errors)
-    .filter((e) => e.temporary === true)
-    .map((e) => e.code),
-);
-
-/** True when an API error with this code is worth retrying. */
-export function isTemporaryCode(code: number): boolean {
-  return TEMPORARY_CODES.has(code);
-}
-
-/** A duration option in milliseconds; throws a TypeError naming the option on a bad value. */
-export function toMillis(value: Duration | undefined, fallback: number, name = 'timeout'): number {
-  if (value === undefined) return fallback;
-  let ms: number;
-  try {
-    ms = typeof value === 'number' ? value : parseDuration(value);
-  } catch (e) {
-    throw new TypeError(`${name}: ${(e as Error).message}`);
-  }
-  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`${name} must be a non-negative duration, got ${JSON.stringify(value)}`);
-  return ms;
-}
-
-/** A normalised retry policy. */
-export interface RetryPolicy {
-  readonly retries: number;
-  readonly backoffMs: number;
-  readonly maxBackoffMs: number;
-}
-
-/** Validates retry options and fills the defaults. */
-export function retryPolicy(o: RetryOptions = {}): RetryPolicy {
-  const retries = o.retries ?? DEFAULT_RETRIES;
-  if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`retries must be a non-negative integer, got ${String(retries)}`);
-  const backoffMs = toMillis(o.backoffMs, DEFAULT_BACKOFF_MS, 'backoffMs');
-  const maxBackoffMs = Math.max(backoffMs, toMillis(o.maxBackoffMs, DEFAULT_MAX_BACKOFF_MS, 'maxBackoffMs'));
-  return { retries, backoffMs, maxBackoffMs };
-}
-
-/** The delay before retry number `retry` (1-based): exponential, capped, with "equal jitter". */
-export function backoffDelay(policy: RetryPolicy, retry: number): number {
-  const exp = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (retry - 1));
-  return exp / 2 + Math.random() * (exp / 2);
-}
-
-/** Resolves after `ms`, or rejects when `signal` aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * Runs `attempt` until it succeeds, fails with a permanent error (anything but a temporary
- * {@link ApiClientError}) or the retries are used up; the last error is thrown.
- */
-export async function withRetries<T>(policy: RetryPolicy, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (e) {
-      if (!(e instanceof ApiClientError) || !e.temporary || n >= policy.retries || signal?.aborted === true) throw e;
-    }
-    try {
-      await sleep(backoffDelay(policy, n + 1), signal);
-    } catch {
-      // closed while waiting: the next attempt reports it
-    }
-  }
 }
 
 function apiUrl(url: string | URL): string {
@@ -238,51 +142,51 @@ export class HttpApiClient implements ServerApiClient {
     return (reply.result ?? {}) as T;
   }
 
-  publish(req: PublishRequest): Promise<PublishResult> {
+  publish(req: ApiPublishRequest): Promise<ApiPublishResult> {
     return this.call('publish', req);
   }
 
-  broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
+  broadcast(req: ApiBroadcastRequest): Promise<ApiBroadcastResult> {
     return this.call('broadcast', req);
   }
 
-  async subscribe(req: SubscribeRequest): Promise<void> {
+  async subscribe(req: ApiSubscribeRequest): Promise<void> {
     await this.call('subscribe', req);
   }
 
-  async unsubscribe(req: UnsubscribeRequest): Promise<void> {
+  async unsubscribe(req: ApiUnsubscribeRequest): Promise<void> {
     await this.call('unsubscribe', req);
   }
 
-  async disconnect(req: DisconnectRequest): Promise<void> {
+  async disconnect(req: ApiDisconnectRequest): Promise<void> {
     await this.call('disconnect', req);
   }
 
-  async refresh(req: RefreshRequest): Promise<void> {
+  async refresh(req: ApiRefreshRequest): Promise<void> {
     await this.call('refresh', req);
   }
 
-  presence(req: { channel: string }): Promise<{ presence: Record<string, ClientInfoResult> }> {
+  presence(req: ApiChannelRequest): Promise<ApiPresenceResult> {
     return this.call('presence', req);
   }
 
-  presenceStats(req: { channel: string }): Promise<{ num_clients: number; num_users: number }> {
+  presenceStats(req: ApiChannelRequest): Promise<ApiPresenceStatsResult> {
     return this.call('presence_stats', req);
   }
 
-  history(req: HistoryRequest): Promise<HistoryResult> {
+  history(req: ApiHistoryRequest): Promise<ApiHistoryResult> {
     return this.call('history', req);
   }
 
-  async historyRemove(req: { channel: string }): Promise<void> {
+  async historyRemove(req: ApiChannelRequest): Promise<void> {
     await this.call('history_remove', req);
   }
 
-  channels(req: { pattern?: string } = {}): Promise<{ channels: Record<string, { num_clients: number }> }> {
+  channels(req: ApiChannelsRequest = {}): Promise<ApiChannelsResult> {
     return this.call('channels', req);
   }
 
-  info(): Promise<{ nodes: NodeResult[] }> {
+  info(): Promise<ApiInfoResult> {
     return this.call('info', {});
   }
 

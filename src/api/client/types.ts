@@ -1,116 +1,41 @@
 /**
- * The typed client of a Gyre / Centrifugo server API, whatever carries it (HTTP or gRPC). Method
- * names and fields follow the server API (snake_case, as on the wire); `data` is any JSON value.
- * A failure is an {@link ApiClientError}.
+ * The typed client of a Gyre / Centrifugo server API, whatever carries it (HTTP or gRPC). Requests
+ * and results are the server API's own types (`../types.ts`: snake_case, as on the wire); `data`
+ * is any JSON value. A failure is an {@link ApiClientError}.
  */
-
-export interface PublishRequest {
-  channel: string;
-  data: unknown;
-  skip_history?: boolean;
-  tags?: Record<string, string>;
-  idempotency_key?: string;
-  delta?: boolean;
-}
-
-export interface BroadcastRequest extends Omit<PublishRequest, 'channel'> {
-  channels: string[];
-}
-
-export interface PublishResult {
-  offset?: number;
-  epoch?: string;
-}
-
-export interface ApiError {
-  code: number;
-  message: string;
-}
-
-export interface BroadcastResult {
-  responses: Array<{ result?: PublishResult; error?: ApiError }>;
-}
-
-export interface ClientInfoResult {
-  client: string;
-  user: string;
-  conn_info?: unknown;
-  chan_info?: unknown;
-}
-
-export interface HistoryRequest {
-  channel: string;
-  limit?: number;
-  since?: { offset: number; epoch: string };
-  reverse?: boolean;
-}
-
-export interface HistoryResult {
-  publications: Array<{ data: unknown; info?: ClientInfoResult; offset?: number; tags?: Record<string, string> }>;
-  offset: number;
-  epoch: string;
-}
-
-export interface SubscribeRequest {
-  user: string;
-  channel: string;
-  client?: string;
-  session?: string;
-  info?: unknown;
-  data?: unknown;
-  recover_since?: { offset: number; epoch: string };
-  expire_at?: number;
-}
-
-export interface UnsubscribeRequest {
-  user: string;
-  channel: string;
-  client?: string;
-  session?: string;
-}
-
-export interface DisconnectRequest {
-  user: string;
-  client?: string;
-  session?: string;
-  whitelist?: string[];
-  disconnect?: { code: number; reason: string };
-}
-
-export interface RefreshRequest {
-  user: string;
-  client?: string;
-  session?: string;
-  expired?: boolean;
-  expire_at?: number;
-  info?: unknown;
-}
-
-export interface NodeResult {
-  uid: string;
-  name: string;
-  version: string;
-  num_clients: number;
-  num_users: number;
-  num_channels: number;
-  num_subs?: number;
-  uptime: number;
-}
+import type {
+  ApiBroadcastRequest,
+  ApiBroadcastResult,
+  ApiChannelRequest,
+  ApiChannelsRequest,
+  ApiChannelsResult,
+  ApiDisconnectRequest,
+  ApiHistoryRequest,
+  ApiHistoryResult,
+  ApiInfoResult,
+  ApiPresenceResult,
+  ApiPresenceStatsResult,
+  ApiPublishRequest,
+  ApiPublishResult,
+  ApiRefreshRequest,
+  ApiSubscribeRequest,
+  ApiUnsubscribeRequest,
+} from '../types.js';
 
 /** A server API, remote. */
 export interface ServerApiClient {
-  publish(req: PublishRequest): Promise<PublishResult>;
-  broadcast(req: BroadcastRequest): Promise<BroadcastResult>;
-  subscribe(req: SubscribeRequest): Promise<void>;
-  unsubscribe(req: UnsubscribeRequest): Promise<void>;
-  disconnect(req: DisconnectRequest): Promise<void>;
-  refresh(req: RefreshRequest): Promise<void>;
-  presence(req: { channel: string }): Promise<{ presence: Record<string, ClientInfoResult> }>;
-  presenceStats(req: { channel: string }): Promise<{ num_clients: number; num_users: number }>;
-  history(req: HistoryRequest): Promise<HistoryResult>;
-  historyRemove(req: { channel: string }): Promise<void>;
-  channels(req: { pattern?: string }): Promise<{ channels: Record<string, { num_clients: number }> }>;
-  info(): Promise<{ nodes: NodeResult[] }>;
+  publish(req: ApiPublishRequest): Promise<ApiPublishResult>;
+  broadcast(req: ApiBroadcastRequest): Promise<ApiBroadcastResult>;
+  subscribe(req: ApiSubscribeRequest): Promise<void>;
+  unsubscribe(req: ApiUnsubscribeRequest): Promise<void>;
+  disconnect(req: ApiDisconnectRequest): Promise<void>;
+  refresh(req: ApiRefreshRequest): Promise<void>;
+  presence(req: ApiChannelRequest): Promise<ApiPresenceResult>;
+  presenceStats(req: ApiChannelRequest): Promise<ApiPresenceStatsResult>;
+  history(req: ApiHistoryRequest): Promise<ApiHistoryResult>;
+  historyRemove(req: ApiChannelRequest): Promise<void>;
+  channels(req: ApiChannelsRequest): Promise<ApiChannelsResult>;
+  info(): Promise<ApiInfoResult>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -1,15 +1,16 @@
 /**
- * The gRPC server API's messages ↔ the command executor's JSON parameters and results (the HTTP
- * API's form). The only difference between the two forms is the payloads: `bytes` of JSON text in
- * protobuf (`data`, `info`, `conn_info`, `chan_info`, `params`), JSON values in the executor's form.
- * Shared by the gRPC API server (proto → params, result → proto) and the gRPC API client.
+ * The gRPC server API's messages ↔ the server API's JSON form (the HTTP API's). The only
+ * difference between the two forms is the payloads: `bytes` of JSON text in protobuf (`data`,
+ * `info`, `conn_info`, `chan_info`, `params`), JSON values in the JSON form. Shared by the gRPC API
+ * server (proto → params, result → proto) and the gRPC API client.
  */
 import { Errors, ProtocolException } from '../../protocol/codes.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../../protocol/json-depth.js';
+import { BATCH_METHOD_NAMES, type ApiMethod } from '../types.js';
 
 export type Message = Record<string, unknown>;
 
-/** Server API methods: gRPC method name → executor (HTTP API) method name. */
+/** Server API methods: gRPC method name → wire (HTTP API) method name. */
 export const API_METHODS = {
   Batch: 'batch',
   Publish: 'publish',
@@ -25,13 +26,9 @@ export const API_METHODS = {
   RPC: 'rpc',
   Refresh: 'refresh',
   Channels: 'channels',
-} as const;
+} as const satisfies Readonly<Record<string, ApiMethod>>;
 
 export type GrpcMethod = keyof typeof API_METHODS;
-export type ApiMethod = (typeof API_METHODS)[GrpcMethod];
-
-/** Executor methods that may appear in a batch command (the `Command` fields). */
-export const BATCH_METHODS: readonly ApiMethod[] = Object.values(API_METHODS).filter((m) => m !== 'batch');
 
 /** Bytes of JSON text → the JSON value (empty bytes: absent); bytes that are not JSON are a bad request. */
 export function fromBytes(v: unknown): unknown {
@@ -79,14 +76,14 @@ const REQUEST_PAYLOADS: Readonly<Record<ApiMethod, readonly string[]>> = {
   channels: [],
 };
 
-/** A request message (protobuf form) → executor params (JSON form). */
+/** A request message (protobuf form) → params (JSON form). */
 export function requestToParams(method: ApiMethod, req: Message): Message {
   if (method === 'batch') {
     const commands = Array.isArray(req['commands']) ? (req['commands'] as Message[]) : [];
     return {
       ...(req['parallel'] === true && { parallel: true }),
       commands: commands.map((c) => {
-        const m = BATCH_METHODS.find((k) => c[k] !== undefined && c[k] !== null);
+        const m = BATCH_METHOD_NAMES.find((k) => c[k] !== undefined && c[k] !== null);
         return m === undefined ? {} : { [m]: requestToParams(m, c[m] as Message) };
       }),
     };
@@ -94,14 +91,14 @@ export function requestToParams(method: ApiMethod, req: Message): Message {
   return mapKeys(req, REQUEST_PAYLOADS[method], fromBytes);
 }
 
-/** Executor params (JSON form) → a request message (protobuf form): the client's direction. */
+/** Params (JSON form) → a request message (protobuf form): the client's direction. */
 export function paramsToRequest(method: ApiMethod, params: Message): Message {
   if (method === 'batch') {
     const commands = Array.isArray(params['commands']) ? (params['commands'] as Message[]) : [];
     return {
       parallel: params['parallel'] === true,
       commands: commands.map((c) => {
-        const m = BATCH_METHODS.find((k) => c[k] !== undefined);
+        const m = BATCH_METHOD_NAMES.find((k) => c[k] !== undefined);
         return m === undefined ? {} : { [m]: paramsToRequest(m, c[m] as Message) };
       }),
     };
@@ -140,7 +137,7 @@ function convertResult(method: ApiMethod, r: Message, fn: (v: unknown) => unknow
       const replies = Array.isArray(r['replies']) ? (r['replies'] as Message[]) : [];
       return {
         replies: replies.map((reply) => {
-          const m = BATCH_METHODS.find((k) => reply[k] !== undefined && reply[k] !== null);
+          const m = BATCH_METHOD_NAMES.find((k) => reply[k] !== undefined && reply[k] !== null);
           return m === undefined ? reply : { ...reply, [m]: convertResult(m, reply[m] as Message, fn) };
         }),
       };
@@ -150,9 +147,9 @@ function convertResult(method: ApiMethod, r: Message, fn: (v: unknown) => unknow
   }
 }
 
-/** An executor result (JSON form) → a result message (protobuf form). */
-export function resultToProto(method: ApiMethod, r: Message): Message {
-  return convertResult(method, r, toBytes);
+/** A result (JSON form) → a result message (protobuf form). */
+export function resultToProto(method: ApiMethod, r: object): Message {
+  return convertResult(method, r as Message, toBytes);
 }
 
 /** A result message (protobuf form) → JSON form: the client's direction. */

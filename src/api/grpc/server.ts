@@ -1,18 +1,20 @@
 /**
  * The gRPC server API: `centrifugal.centrifugo.api.CentrifugoApi` on `grpc_api.address:port`, every
- * method run by the same {@link CommandExecutor} as the HTTP API. Each response is
- * `{error, result}` (Batch: `{replies}`, each reply with its own error); with `grpc_api.key` set, calls need metadata `authorization: apikey KEY`
- * (else status UNAUTHENTICATED).
+ * method run by the same {@link ServerApi} as the HTTP API (messages turned into the JSON form,
+ * then decoded like an HTTP body). Each response is `{error, result}` (Batch: `{replies}`, each
+ * reply with its own error); with `grpc_api.key` set, calls need metadata
+ * `authorization: apikey KEY` (else status UNAUTHENTICATED).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcApiConfig } from '../../config/types.js';
-import type { GyreNode } from '../../node/node.js';
-import { errorOf, type CommandExecutor } from '../executor.js';
+import { Errors } from '../../protocol/codes.js';
+import { loadApiService, shutdownGrpcServer } from '../../protocol/grpc-services.js';
+import { ApiKey, keyOfAuthorization } from '../api-key.js';
+import { JsonApi } from '../json-api.js';
+import type { ServerApi } from '../server-api.js';
 import { API_METHODS, requestToParams, resultToProto, type GrpcMethod, type Message } from './convert.js';
-import { loadApiService, shutdownGrpcServer } from './protos.js';
 
 /** A batch that could not run (its response has no error field): a gRPC status instead. */
 class BatchFailed extends Error {
@@ -24,10 +26,6 @@ class BatchFailed extends Error {
   }
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
 export class GrpcApiServer {
   private constructor(
     private readonly server: grpc.Server,
@@ -35,18 +33,13 @@ export class GrpcApiServer {
     readonly port: number,
   ) {}
 
-  /** Serves the API of `node` through `executor`; resolves once listening. */
-  static async start(node: GyreNode, executor: CommandExecutor, config: GrpcApiConfig, log: Logger): Promise<GrpcApiServer> {
+  /** Serves the server API `api`; resolves once listening. (`_node` is unused: `server.ts` still passes it.) */
+  static async start(api: ServerApi, config: GrpcApiConfig, log: Logger): Promise<GrpcApiServer> {
     const { grpc: g, service } = await loadApiService();
-    const keyDigest = config.key !== '' ? digest(config.key) : undefined;
-    const authorized = (md: grpc.Metadata): boolean => {
-      if (keyDigest === undefined) return true;
-      for (const v of md.get('authorization')) {
-        const m = typeof v === 'string' ? /^apikey\s+(.+)$/i.exec(v.trim()) : null;
-        if (m !== null && timingSafeEqual(digest(m[1]!), keyDigest)) return true;
-      }
-      return false;
-    };
+    const json = new JsonApi(api);
+    const key = new ApiKey(config.key);
+    // Without a key the API is open; with one, some `authorization: apikey <key>` must match.
+    const authorized = (md: grpc.Metadata): boolean => !key.configured || md.get('authorization').some((v) => key.matches(keyOfAuthorization(v)));
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [grpcMethod, method] of Object.entries(API_METHODS) as Array<[GrpcMethod, (typeof API_METHODS)[GrpcMethod]]>) {
       impl[grpcMethod] = (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
@@ -57,14 +50,14 @@ export class GrpcApiServer {
         }
         const run = async (): Promise<Message> => {
           try {
-            const result = await executor.execute(method, requestToParams(method, call.request));
+            const result = await json.execute(method, requestToParams(method, call.request));
             // BatchResponse is the result itself (its replies carry their own errors).
             return method === 'batch' ? resultToProto(method, result) : { result: resultToProto(method, result) };
           } catch (e) {
-            const error = errorOf(e, node);
+            const error = api.errorOf(e);
             log.debug({ method, code: error.code }, 'gRPC API error');
             // BatchResponse has no error field: a batch that cannot run at all fails the call.
-            if (method === 'batch') throw new BatchFailed(error.code === 107 ? g.status.INVALID_ARGUMENT : g.status.INTERNAL, error.message);
+            if (method === 'batch') throw new BatchFailed(error.code === Errors.badRequest.code ? g.status.INVALID_ARGUMENT : g.status.INTERNAL, error.message);
             return { error };
           }
         };
@@ -90,7 +83,7 @@ export class GrpcApiServer {
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, creds, (err, bound) => (err !== null ? reject(err) : resolve(bound)));
     });
-    if (keyDigest === undefined) log.warn({ port }, 'gRPC API has no key (grpc_api.key): anyone who reaches its port can use it');
+    if (!key.configured) log.warn({ port }, 'gRPC API has no key (grpc_api.key): anyone who reaches its port can use it');
     log.info({ port, address: host }, 'gRPC API listening');
     return new GrpcApiServer(server, port);
   }

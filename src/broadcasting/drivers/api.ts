@@ -3,8 +3,9 @@
  * One topic is a `publish`, several are one `broadcast`; history is kept unless `skipHistory`.
  */
 import { randomUUID } from 'node:crypto';
-import { backoffDelay, isTemporaryCode, retryPolicy, sleep, withRetries, type RetryOptions, type RetryPolicy } from '../../api/client/http.js';
-import { ApiClientError, type ApiError, type PublishRequest, type ServerApiClient } from '../../api/client/types.js';
+import { backoffDelay, isTemporaryCode, retryPolicy, sleep, withRetries, type RetryOptions, type RetryPolicy } from '../../api/client/retry.js';
+import { ApiClientError, type ServerApiClient } from '../../api/client/types.js';
+import type { ApiError, ApiPublishRequest } from '../../api/types.js';
 import { AbstractBroadcast } from '../abstract.js';
 import { BroadcastConfigError } from '../errors.js';
 import type { BroadcastMessage } from '../normalize.js';
@@ -73,7 +74,7 @@ export class ApiBroadcast extends AbstractBroadcast implements ClosableBroadcast
   }
 
   /** The request fields shared by every topic of one message. */
-  private fields(topics: readonly string[], message: BroadcastMessage): Omit<PublishRequest, 'channel'> {
+  private fields(topics: readonly string[], message: BroadcastMessage): Omit<ApiPublishRequest, 'channel'> {
     const o = this.options;
     const key = o.idempotencyKey === true ? randomUUID() : o.idempotencyKey?.(topics, message);
     return {
@@ -107,7 +108,7 @@ export class ApiBroadcast extends AbstractBroadcast implements ClosableBroadcast
    * One message to several topics: channels answered with a temporary error are tried again (with
    * backoff, up to `retries` times); then any channel still failing fails the publish.
    */
-  private async broadcastOne(topics: readonly string[], fields: Omit<PublishRequest, 'channel'>): Promise<void> {
+  private async broadcastOne(topics: readonly string[], fields: Omit<ApiPublishRequest, 'channel'>): Promise<void> {
     const failed: Array<{ topic: string; error: ApiError }> = [];
     let pending = [...topics];
     for (let retry = 0; pending.length > 0; retry++) {

@@ -4,7 +4,7 @@
  * loaded on the first publish, so applications that never use this driver do not load it.
  */
 import { GrpcApiClient, type GrpcApiClientOptions, type GrpcClientTls } from '../../api/client/grpc.js';
-import type { Duration } from '../../api/client/http.js';
+import type { Duration } from '../../api/client/duration.js';
 import type { ServerApiClient } from '../../api/client/types.js';
 import { BroadcastConfigError } from '../errors.js';
 import type { DriverContext } from '../types.js';

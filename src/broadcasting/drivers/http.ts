@@ -2,7 +2,8 @@
  * The `http` driver: publishes through the HTTP server API of a Gyre or Centrifugo server.
  * One topic → `publish`, several → `broadcast`; history kept unless `skipHistory`.
  */
-import { HttpApiClient, type Duration, type HttpApiClientOptions } from '../../api/client/http.js';
+import type { Duration } from '../../api/client/duration.js';
+import { HttpApiClient, type HttpApiClientOptions } from '../../api/client/http.js';
 import { BroadcastConfigError } from '../errors.js';
 import type { DriverContext } from '../types.js';
 import { ApiBroadcast, type ApiBroadcastOptions } from './api.js';

@@ -7,7 +7,7 @@
 import { pino, type Logger } from 'pino';
 import type { Handlers } from '../../handlers/pipeline.js';
 import type { ConnectionContext, RequestType } from '../../handlers/requests.js';
-import { HandlerCalls } from '../../node/handler-calls.js';
+import { HandlerCalls } from '../../handlers/calls.js';
 import { DisconnectException, Errors, ProtocolException } from '../../protocol/codes.js';
 import * as codec from '../codec.js';
 

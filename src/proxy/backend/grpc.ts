@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
-import { loadProxyService, shutdownGrpcServer } from '../../api/grpc/protos.js';
+import { loadProxyService, shutdownGrpcServer } from '../../protocol/grpc-services.js';
 import { Handlers } from '../../handlers/pipeline.js';
 import type { RequestType } from '../../handlers/requests.js';
 import { fromProto, GRPC_METHODS, toProto, type JsonMessage } from '../codec.js';

@@ -7,6 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Handlers } from '../../handlers/pipeline.js';
+import { BodyTooLargeError, declaresTooLarge, readRequestText, readText } from '../../http/body.js';
+import { sendJson } from '../../http/respond.js';
 import type { JsonMessage } from '../codec.js';
 import { EVENT_PATHS, ProxyBackend, type BackendHeaders, type ProxyBackendOptions } from './core.js';
 
@@ -58,14 +60,12 @@ async function answer(backend: ProxyBackend, method: string, path: string, heade
   try {
     req = JSON.parse(await body());
   } catch (e) {
-    if (e instanceof BodyTooLarge) return { status: 413, body: { error: 'request body too large' } };
+    if (e instanceof BodyTooLargeError) return { status: 413, body: { error: 'request body too large' } };
     return { status: 400, body: { error: 'bad request: body is not JSON' } };
   }
   if (typeof req !== 'object' || req === null || Array.isArray(req)) return { status: 400, body: { error: 'bad request: body is not a JSON object' } };
   return { status: 200, body: await backend.handle(event, req as JsonMessage, headers) };
 }
-
-class BodyTooLarge extends Error {}
 
 function connectionHeaders(entries: Iterable<[string, string | string[] | undefined]>): BackendHeaders {
   const out: Record<string, string | string[]> = {};
@@ -86,22 +86,10 @@ export function proxyRequestListener(handlers: Handlers | ProxyBackend, options:
   const max = options.maxBodySize ?? 1024 * 1024;
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const read = () =>
-      new Promise<string>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        req.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > max) {
-            reject(new BodyTooLarge());
-            req.resume();
-            return;
-          }
-          chunks.push(c);
-        });
-        req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        req.on('error', reject);
-      });
+    const read = async (): Promise<string> => {
+      if (declaresTooLarge(req, max)) throw new BodyTooLargeError(max);
+      return readText(req, max);
+    };
     answer(backend, req.method ?? 'GET', path, connectionHeaders(Object.entries(req.headers)), read)
       .catch((e: unknown): Answer => {
         backend.log.error({ err: e }, 'proxy backend: request failed');
@@ -109,9 +97,9 @@ export function proxyRequestListener(handlers: Handlers | ProxyBackend, options:
       })
       .then(({ status, body }) => {
         if (res.headersSent) return;
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
+        // A body too large is left unread: the connection cannot carry another request.
+        if (status === 413) res.setHeader('Connection', 'close');
+        sendJson(res, status, body);
       });
   };
 }
@@ -121,11 +109,7 @@ export function proxyFetchHandler(handlers: Handlers | ProxyBackend, options: Ht
   const backend = backendOf(handlers, options);
   const max = options.maxBodySize ?? 1024 * 1024;
   return async (request) => {
-    const read = async (): Promise<string> => {
-      const text = await request.text();
-      if (Buffer.byteLength(text) > max) throw new BodyTooLarge();
-      return text;
-    };
+    const read = (): Promise<string> => readRequestText(request, max);
     const headers = connectionHeaders([...request.headers.entries()]);
     let a: Answer;
     try {

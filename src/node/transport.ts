@@ -1,6 +1,6 @@
 /** The transport port: what a client needs from the connection it lives on. */
 import type { Disconnect } from '../protocol/codes.js';
-import type { OutFrame } from './frame.js';
+import type { OutFrame } from '../protocol/frame.js';
 
 export interface Transport {
   /** Transport name as reported to handlers and proxies (`websocket`). */

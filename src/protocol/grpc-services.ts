@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 
 /** The directory of Gyre's .proto files (the same relative place from src/ and from dist/). */
-export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
+export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 /** Options of every load: field names as in the .proto (snake_case, as in JSON), 64-bit ints as numbers. */
 const LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: false } as const;

@@ -4,8 +4,9 @@
  * ProtocolException, a disconnect a DisconnectException).
  */
 import type { Logger } from 'pino';
-import type { Outcome } from '../handlers/answer.js';
-import { newSlot, type Handlers } from '../handlers/pipeline.js';
+import type { Outcome } from './answer.js';
+import type { EventCalls, EventDeciders } from './event-calls.js';
+import { newSlot, type Handlers } from './pipeline.js';
 import {
   ConnectRequest,
   PublishRequest,
@@ -14,14 +15,15 @@ import {
   SubRefreshRequest,
   SubscribeRequest,
   type ConnectionContext,
-} from '../handlers/requests.js';
+  type RequestType,
+} from './requests.js';
 import type {
   ConnectResponseFields,
   PublishResponseFields,
   RefreshResponseFields,
   SubRefreshResponseFields,
   SubscribeResponseFields,
-} from '../handlers/responses.js';
+} from './responses.js';
 import { DisconnectException, ProtocolException } from '../protocol/codes.js';
 
 /** Unwraps an answer: the response's fields, or the error / disconnect thrown. */
@@ -31,12 +33,19 @@ function unwrap<R extends { fields: F }, F>(outcome: Outcome<R>): F {
   return outcome.response.fields;
 }
 
-/** The handler side of one node: its pipeline and logger. */
-export class HandlerCalls {
+/** The in-process handlers as event calls: a pipeline and its logger. */
+export class HandlerCalls implements EventCalls, EventDeciders {
   constructor(
     readonly handlers: Handlers,
     private readonly log: Logger,
   ) {}
+
+  /** These calls when a service handles `type`, else undefined. */
+  decider(type: RequestType): EventCalls | undefined {
+    return this.handlers.has(type) ? this : undefined;
+  }
+
+  async close(): Promise<void> {}
 
   async connect(ctx: ConnectionContext, data: unknown, name: string, version: string, channels: string[]): Promise<ConnectResponseFields> {
     const req = new ConnectRequest(ctx, newSlot(this.log, 'connect', ctx.client), data, name, version, channels);
