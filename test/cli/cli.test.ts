@@ -3,71 +3,17 @@
  * version, genconfig, gentoken, checkconfig, serve, and their bad input.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { TokenVerifier } from '../../src/auth/verifier.js';
 import { loadConfig } from '../../src/config/load.js';
 import { VERSION } from '../../src/version.js';
-import { deadline, preview, withTimeout } from '../helpers/wait.js';
+import { deadline, withTimeout } from '../helpers/wait.js';
+import { gyre, run, RUN_WAIT_MS, tempDir } from './run-cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A fresh empty directory to run the CLI in. */
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gyre-cli-'));
-  dirs.push(dir);
-  return dir;
-}
-
-/** The environment without config variables, so only the files under test count. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(CENTRIFUGO|GYRE)_/.test(k)) env[k] = v;
-  return env;
-}
-
-function gyre(args: string[], cwd: string) {
-  assert.ok(existsSync(fileURLToPath(TSX)), `tsx loader not found at ${TSX}`);
-  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** How long a CLI run may take (a process started through tsx: seconds on a loaded machine). */
-const RUN_WAIT_MS = 30_000;
-
-/** Runs the CLI to completion; kills it and rejects when it has not finished within RUN_WAIT_MS. */
-function run(args: string[], cwd = tempDir()): Promise<Run> {
-  const child = gyre(args, cwd);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return deadline<Run>(
-    RUN_WAIT_MS,
-    () => {
-      child.kill('SIGKILL');
-      return `run: "gyre ${args.join(' ')}" did not finish within ${RUN_WAIT_MS} ms (stdout: ${preview(stdout)}; stderr: ${preview(stderr)})`;
-    },
-    (resolve) => void child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 /** A temp dir holding a config written by `gyre genconfig`; returns the dir and the file. */
 async function generated(): Promise<{ dir: string; file: string }> {

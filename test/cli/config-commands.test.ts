@@ -3,65 +3,18 @@
  * problem, genconfig writes `$schema`, `gyre schema` prints / writes the shipped JSON Schema.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Schema from 'typebox/schema';
 import { schemaRefFor } from '../../src/cli/schema.js';
 import { SCHEMA_REF } from '../../src/config/generate.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
-import { deadline, preview } from '../helpers/wait.js';
+import { run, tempDir } from './run-cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const SHIPPED = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gyre-cli-config-'));
-  dirs.push(dir);
-  return dir;
-}
-
-/** The environment without config variables, so only the files under test count. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(CENTRIFUGO|GYRE)_/.test(k)) env[k] = v;
-  return env;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const RUN_WAIT_MS = 30_000;
-
-/** Runs the CLI in `cwd` to completion; kills it and rejects when it has not finished within RUN_WAIT_MS. */
-function run(args: string[], cwd: string): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return deadline<Run>(
-    RUN_WAIT_MS,
-    () => {
-      child.kill('SIGKILL');
-      return `"gyre ${args.join(' ')}" did not finish within ${RUN_WAIT_MS} ms (stdout: ${preview(stdout)}; stderr: ${preview(stderr)})`;
-    },
-    (resolve) => void child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
 
 describe('gyre config commands', { concurrency: 3 }, () => {
   test('checkconfig with three distinct errors prints all three, each naming its key, and exits non-zero', async () => {
