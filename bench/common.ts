@@ -7,6 +7,9 @@ import { performance } from 'node:perf_hooks';
 /** The servers under test. */
 export type ServerKind = 'gyre' | 'raw' | 'sio';
 
+/** Gyre clients speak Centrifugo's JSON protocol or its protobuf form (`centrifuge-protobuf`). */
+export type ClientProtocol = 'json' | 'protobuf';
+
 export const SERVER_LABEL: Readonly<Record<ServerKind, string>> = {
   gyre: 'Gyre',
   raw: 'raw ws',
@@ -185,6 +188,8 @@ export interface ConnectCommand {
   addressBase: number;
   /** Handshakes in flight at once. */
   concurrency: number;
+  /** Gyre only: the client protocol (default json). */
+  protocol?: ClientProtocol;
 }
 
 export type WorkerCommand =

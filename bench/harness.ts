@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   BENCH_API_KEY,
   channelFor,
+  type ClientProtocol,
   CLIENTS_PER_ADDRESS,
   makePayload,
   nowUs,
@@ -334,7 +335,10 @@ export class LoadGen {
     await Promise.all(this.split(from, to).map((p) => p.w.call({ type: 'prepare', server, from: p.from, to: p.to })));
   }
 
-  /** Connects clients [from, to) (those already open are kept) and waits until all are subscribed. */
+  /**
+   * Connects clients [from, to) (those already open are kept, whatever protocol they speak) and waits
+   * until all are subscribed. `protocol`: Gyre's client protocol (default json).
+   */
   async connect(
     server: ServerKind,
     port: number,
@@ -342,6 +346,7 @@ export class LoadGen {
     to: number,
     subs: Subscriptions,
     concurrencyPerWorker: number,
+    protocol: ClientProtocol = 'json',
   ): Promise<ConnectResult> {
     await this.prepare(server, from, to);
     const reports = await Promise.all(
@@ -355,6 +360,7 @@ export class LoadGen {
           subs,
           addressBase: this.addressBase,
           concurrency: concurrencyPerWorker,
+          protocol,
         }),
       ),
     );

@@ -2,11 +2,14 @@
  * A load-generator worker (forked by the orchestrator, IPC for commands): holds many raw WebSocket
  * clients (`ws`, no compression) speaking the protocol of the server under test:
  *   - Gyre: Centrifugo JSON protocol — connect with an HS256 token, subscribe, answer pings `{}` with `{}`;
+ *     or its protobuf form (subprotocol `centrifuge-protobuf`, binary frames of varint-delimited
+ *     messages): the same commands, pings an empty Reply (the byte 0x00) answered with an empty Command;
  *   - Socket.IO: Engine.IO v4 / Socket.IO v5 — open packet `0{…}`, `40` → `40{…}`, join rooms with an
  *     acknowledged event `421["join",[…]]` → `431[…]`, answer ping `2` with `3`, events `42["pub",{…}]`;
  *   - raw ws: `{"join":[…]}` → `ok`, then plain JSON.
  * Every delivered publication is counted, and its end-to-end latency (the `ts` in the payload against
- * this host's monotonic clock) recorded, without parsing the JSON.
+ * this host's monotonic clock) recorded, without parsing the JSON (nor, for protobuf clients, the
+ * Reply around it: a push carries the publication's JSON bytes unchanged).
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
@@ -25,6 +28,7 @@ import {
   type WorkerReply,
 } from './common.js';
 import { Histogram } from './histogram.js';
+import { PROTOBUF_PONG, PROTOBUF_SUBPROTOCOL, protobufConnectFrame, protobufSubscribeFrame, readReplies } from './protobuf-client.js';
 
 const HANDSHAKE_TIMEOUT_MS = 20_000;
 const ATTEMPTS = 3;
@@ -63,13 +67,18 @@ function onLive(this: WebSocket, data: Buffer): void {
   onText(this, data, 0, data.length);
 }
 
-/** One text message of a live client: a ping to answer, or publications to count and time. */
+/**
+ * One message (text, or binary for protobuf clients) of a live client: a ping to answer, or
+ * publications to count and time.
+ */
 function onText(ws: WebSocket, data: Buffer, start: number, end: number): void {
   const len = end - start;
   if (len < 8) {
-    // Gyre ping `{}`, Socket.IO ping `2`; anything else this short is not a publication.
+    // Gyre ping `{}` (JSON) or 0x00 (protobuf: an empty Reply), Socket.IO ping `2`; anything else this
+    // short is not a publication. A JSON client never gets 0x00, a protobuf client never `{}`.
     if (proto === 'gyre') {
       if (len === 2 && data[start] === 0x7b && data[start + 1] === 0x7d) ws.send('{}');
+      else if (len === 1 && data[start] === 0) ws.send(PROTOBUF_PONG);
     } else if (proto === 'sio') {
       if (len === 1 && data[start] === 0x32) ws.send('3');
     }
@@ -150,7 +159,8 @@ function takeOverFrames(ws: WebSocket): void {
       const opcode = b0 & 0x0f;
       const start = off + head;
       off = start + len;
-      if (opcode === 1 || opcode === 0) onText(ws, buf, start, off);
+      // Text (JSON), binary (protobuf), or a continuation.
+      if (opcode === 1 || opcode === 2 || opcode === 0) onText(ws, buf, start, off);
       else if (opcode === 8) socket.destroy();
       else if (opcode === 9) ws.pong(buf.subarray(start, off));
     }
@@ -173,8 +183,9 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
       : cmd.server === 'sio'
         ? `ws://127.0.0.1:${cmd.port}/socket.io/?EIO=4&transport=websocket`
         : `ws://127.0.0.1:${cmd.port}/`;
+  const protobuf = cmd.server === 'gyre' && cmd.protocol === 'protobuf';
   return new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(url, {
+    const ws = new WebSocket(url, protobuf ? [PROTOBUF_SUBPROTOCOL] : [], {
       perMessageDeflate: false,
       skipUTF8Validation: true,
       localAddress,
@@ -208,7 +219,32 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
     };
     ws.on('error', (e: Error) => fail(e));
     ws.on('close', (code: number) => fail(new Error(`closed during setup (${code})`)));
-    if (cmd.server === 'gyre') {
+    if (protobuf) {
+      const token = tokens.get(index) ?? '';
+      let replies = 0;
+      ws.on('open', () => {
+        if (ws.protocol !== PROTOBUF_SUBPROTOCOL) return fail(new Error(`server chose subprotocol "${ws.protocol}"`));
+        ws.send(protobufConnectFrame(1, token));
+      });
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        if (!isBinary) return fail(new Error('text frame on a protobuf connection'));
+        let heads;
+        try {
+          heads = readReplies(data);
+        } catch (e) {
+          return fail(new Error(`malformed reply: ${e instanceof Error ? e.message : String(e)}`));
+        }
+        for (const m of heads) {
+          if (m.error !== undefined) return fail(new Error(`gyre error ${m.error.code} ${m.error.message}`));
+          if (m.id === 0) {
+            if (m.empty) ws.send(PROTOBUF_PONG);
+            continue; // a push
+          }
+          if (m.id === 1) ws.send(protobufSubscribeFrame(2, channels));
+          else if (++replies === channels.length) return live();
+        }
+      });
+    } else if (cmd.server === 'gyre') {
       const token = tokens.get(index);
       let replies = 0;
       ws.on('open', () => ws.send(JSON.stringify({ id: 1, connect: { token } })));

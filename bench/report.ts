@@ -244,6 +244,11 @@ export function checkTargets(res: ScenarioResults): TargetCheck[] {
       };
       check(`S1 at ${num(n)} subscribers: Gyre ≥ 0.9 × raw ws delivered msg/s`, raw, 0.9);
       check(`S1 at ${num(n)} subscribers: Gyre ≥ 1.5 × Socket.IO delivered msg/s`, sio, 1.5);
+      // Protobuf clients against JSON clients of the same server, both measured in this run.
+      const pd = rowOf(res.s1, 'gyre-pb', n)?.best?.deliveredPerSec;
+      const pbLabel = `S1 at ${num(n)} subscribers: protobuf ≥ 1.0 × JSON delivered msg/s`;
+      if (gd === undefined || pd === undefined) out.push({ target: pbLabel, measured: 'not measured', pass: null });
+      else out.push({ target: pbLabel, measured: `${num(pd)} vs ${num(gd)} msg/s = ${(pd / gd).toFixed(2)}×`, pass: pd / gd >= 1.0 });
       for (const v of ['gyre', 'gyre-http'] as const) {
         const s = rowOf(res.s1, v, n);
         if (s?.half) {
@@ -323,6 +328,7 @@ const S5_SHORT: Readonly<Record<S5Setup, string>> = {
 const COLORS: Readonly<Record<Variant, string>> = {
   gyre: '#2563eb',
   'gyre-http': '#0ea5e9',
+  'gyre-pb': '#7c3aed',
   raw: '#6b7280',
   sio: '#f59e0b',
 };
@@ -687,7 +693,10 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'latency percentiles there and at half that rate, the server process CPU (% of one core) and its',
     'CPU time per delivered message. Gyre publishes in-process (`node.publish`) and, as a second row,',
     'through its HTTP API (`POST /api/publish` with an API key, sent from the orchestrator process over',
-    'keep-alive connections); the peers publish in-process. The whole step log is in the JSON.',
+    'keep-alive connections); the peers publish in-process. A third Gyre row, "Gyre (protobuf)", is the',
+    'same server and the same N subscribers reconnected speaking the protobuf protocol (subprotocol',
+    '`centrifuge-protobuf`, binary frames), publishing in-process; the "protobuf ≥ 1.0 × JSON" target',
+    'compares it with the in-process JSON row of the same run. The whole step log is in the JSON.',
     '',
     t('S1'),
     img('s1-throughput.svg'),
@@ -728,10 +737,10 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '- Servers run as separate processes (`bench/servers/*.ts`), each with a control API on its own port',
     '  (publish N messages at a rate in-process, CPU usage, memory after GC). Load generators',
     '  (`bench/loadgen.ts`) are separate processes holding many raw `ws` clients each (no compression),',
-    '  speaking the Centrifugo JSON protocol, Engine.IO v4 / Socket.IO v5 or plain JSON; they answer',
-    '  application pings. Source addresses rotate over 127.0.x.y so that connections never run out of',
-    '  ephemeral ports. Once subscribed, a client counts frames with a minimal parser of its own (the',
-    '  `ws` receiver costs about as much per message as the servers being measured).',
+    '  speaking the Centrifugo JSON or protobuf protocol, Engine.IO v4 / Socket.IO v5 or plain JSON;',
+    '  they answer application pings. Source addresses rotate over 127.0.x.y so that connections never',
+    '  run out of ephemeral ports. Once subscribed, a client counts frames with a minimal parser of its',
+    '  own (the `ws` receiver costs about as much per message as the servers being measured).',
     '- Latency: the payload carries the time its publication was *due* by the schedule (µs on the host\'s',
     '  monotonic clock, shared by all processes), so a publisher falling behind shows as latency;',
     '  histograms are log-linear with ≤ 1.6% bucket error; percentiles are over every delivered message.',

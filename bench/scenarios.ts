@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   expectedDeliveries,
+  type ClientProtocol,
   nowUs,
   SERVER_LABEL,
   type PublishRequest,
@@ -22,12 +23,16 @@ import { BenchRedis, benchPrefix } from './redis.js';
 
 export type ScenarioName = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
 
-/** A server as a row of the results: Gyre publishing in-process or via its HTTP API, or a peer. */
-export type Variant = 'gyre' | 'gyre-http' | 'raw' | 'sio';
+/**
+ * A server as a row of the results: Gyre publishing in-process or via its HTTP API (JSON clients),
+ * Gyre publishing in-process to protobuf clients, or a peer.
+ */
+export type Variant = 'gyre' | 'gyre-http' | 'gyre-pb' | 'raw' | 'sio';
 
 export const VARIANT_LABEL: Readonly<Record<Variant, string>> = {
   gyre: 'Gyre',
   'gyre-http': 'Gyre (HTTP API)',
+  'gyre-pb': 'Gyre (protobuf)',
   raw: SERVER_LABEL.raw,
   sio: SERVER_LABEL.sio,
 };
@@ -46,6 +51,11 @@ export interface BenchOptions {
     resolution: number;
     /** Also sweep Gyre publishing through its HTTP API. */
     http: boolean;
+    /**
+     * Also sweep Gyre (in-process publishing) with the same subscribers reconnected speaking the
+     * protobuf protocol, after the JSON sweeps (default true).
+     */
+    protobuf?: boolean;
     /** Run exactly these rates (no search): for the smoke test. */
     fixedRates?: number[];
   };
@@ -579,13 +589,32 @@ export class Bench {
     to: number,
     subs: Subscriptions,
     concurrency = this.opts.setupConcurrency,
+    protocol: ClientProtocol = 'json',
   ) {
-    const c = await this.lg.connect(server.kind, server.port, from, to, subs, concurrency);
+    const c = await this.lg.connect(server.kind, server.port, from, to, subs, concurrency, protocol);
     if (c.failed > 0) this.log(`    ${c.failed} clients failed to connect (${c.firstError ?? '?'})`);
     return c;
   }
 
-  /** S1: one channel, N subscribers, increasing publication rates. */
+  /** Waits (at most `maxMs`) until the server holds at most `target` connections. */
+  private async waitConnections(server: ServerProcess, target: number, maxMs = 10_000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      const { connections } = await server.stats();
+      if (connections <= target) return;
+      if (Date.now() > deadline) {
+        this.log(`    (the server still holds ${connections} connections after ${maxMs / 1000} s: going on)`);
+        return;
+      }
+      await sleep(50);
+    }
+  }
+
+  /**
+   * S1: one channel, N subscribers, increasing publication rates. Gyre is swept with JSON clients
+   * (publishing in-process, then through its HTTP API), then with the same N clients reconnected
+   * speaking protobuf (in-process).
+   */
   async s1(): Promise<SweepResult[]> {
     const o = this.opts.s1;
     const out: SweepResult[] = [];
@@ -606,15 +635,30 @@ export class Bench {
             const variants: Array<{ v: Variant; via: 'inproc' | 'http' }> =
               kind === 'gyre' && o.http ? [{ v: 'gyre', via: 'inproc' }, { v: 'gyre-http', via: 'http' }] : [{ v: kind, via: 'inproc' }];
             const res: SweepResult[] = [];
-            for (const { v, via } of variants) {
-              // Start near what this server sustained with the previous subscriber count.
-              const hint = this.hint.get(`S1 ${v}`) ?? 100_000;
+            const run = async (v: Variant, via: 'inproc' | 'http', again: () => Promise<void>, connected: number) => {
+              // Start near what this server sustained with the previous subscriber count (protobuf:
+              // near what JSON just sustained, the first time).
+              const hint = this.hint.get(`S1 ${v}`) ?? (v === 'gyre-pb' ? this.hint.get('S1 gyre') : undefined) ?? 100_000;
               const sw = await this.profiled(server, `S1-${n}-${v}`, () =>
-                this.sweep(single(server), v, via, target, n, n, o, Math.max(1, hint / n), reconnect),
+                this.sweep(single(server), v, via, target, n, n, o, Math.max(1, hint / n), again),
               );
-              sw.connected = c.connected;
+              sw.connected = connected;
               if (sw.best !== null) this.hint.set(`S1 ${v}`, sw.best.deliveredPerSec * 0.7);
               res.push(sw);
+            };
+            for (const { v, via } of variants) await run(v, via, reconnect, c.connected);
+            if (kind === 'gyre' && o.protobuf !== false) {
+              // The same N subscribers, now speaking protobuf: the JSON ones leave first (the server
+              // lets them go), the protobuf ones come from fresh source addresses.
+              await this.lg.close();
+              await this.waitConnections(server, 0);
+              this.lg.newSession(n);
+              const cp = await this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, 'protobuf');
+              this.log(`    ${VARIANT_LABEL['gyre-pb']}: ${cp.connected}/${n} subscribed in ${cp.seconds.toFixed(1)} s`);
+              const reconnectPb = async () => {
+                await this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, 'protobuf');
+              };
+              await run('gyre-pb', 'inproc', reconnectPb, cp.connected);
             }
             return res;
           },

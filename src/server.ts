@@ -1,5 +1,6 @@
 /**
- * A Gyre server: one HTTP server carrying the WebSocket transport, the server API and the health
+ * A Gyre server: one HTTP server carrying the WebSocket transport, the unidirectional ones
+ * (`uni_websocket`, `uni_http_stream`, `uni_sse`, when enabled), the server API and the health
  * endpoint, around a {@link GyreNode}. Starts listening on `http_server.port` and shuts down
  * gracefully.
  */
@@ -12,7 +13,7 @@ import { ServerApi } from './api/server-api.js';
 import type { GrpcApiServer } from './api/grpc/server.js';
 import { HttpApi } from './api/http.js';
 import { pathOf } from './http/request.js';
-import { answerClientError, sendJson as send } from './http/respond.js';
+import { answerClientError, refuse, sendJson as send } from './http/respond.js';
 import { refuseUpgrade } from './http/upgrade.js';
 import type { GyreConfig } from './config/types.js';
 import type { ClusterOptions } from './node/cluster.js';
@@ -26,6 +27,11 @@ import type { Handlers } from './handlers/pipeline.js';
 import { ProxyCalls } from './proxy/calls.js';
 import { GyreNode } from './node/node.js';
 import { Disconnects } from './protocol/codes.js';
+import { OriginCheck } from './transport/origin.js';
+import { UniHttpStreamAcceptor } from './transport/uni-http-stream.js';
+import { UniSseAcceptor } from './transport/uni-sse.js';
+import { ConnectionRateLimit } from './transport/rate-limit.js';
+import { UniWebSocketAcceptor } from './transport/uni-websocket.js';
 import { WebSocketAcceptor } from './transport/websocket.js';
 
 export interface GyreServerOptions {
@@ -56,6 +62,10 @@ export class GyreServer {
   readonly http: Server;
   private readonly httpApi: HttpApi;
   private readonly websocket: WebSocketAcceptor;
+  /** The unidirectional transports, when enabled. */
+  private readonly uniWebsocket: UniWebSocketAcceptor | undefined;
+  private readonly uniHttpStream: UniHttpStreamAcceptor | undefined;
+  private readonly uniSse: UniSseAcceptor | undefined;
   private readonly eventsServer: EventsServer | undefined;
   private stopping: Promise<void> | undefined;
   /** The internal endpoints' own server, when `http_server.internal_port` is set. */
@@ -88,7 +98,13 @@ export class GyreServer {
     });
     this.api = new ServerApi(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
-    this.websocket = new WebSocketAcceptor(this.node, config.websocket);
+    // One connection rate limit for every transport of the node.
+    const rate = new ConnectionRateLimit(config.client.connection_rate_limit);
+    this.websocket = new WebSocketAcceptor(this.node, config.websocket, rate);
+    const origins = new OriginCheck(config.client.allowed_origins, config.client.insecure);
+    if (config.uni_websocket.enabled) this.uniWebsocket = new UniWebSocketAcceptor(this.node, config.uni_websocket, origins, rate);
+    if (config.uni_http_stream.enabled) this.uniHttpStream = new UniHttpStreamAcceptor(this.node, config.uni_http_stream, origins, rate);
+    if (config.uni_sse.enabled) this.uniSse = new UniSseAcceptor(this.node, config.uni_sse, origins, rate);
     if (config.events.enabled) {
       this.eventsServer = new EventsServer({ node: this.node, createListener: (handler) => listenerServer(config, handler) });
     }
@@ -162,13 +178,15 @@ export class GyreServer {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const reqPath = pathOf(req);
       const events = reqPath !== path && this.eventsServer?.servesPath(reqPath) === true;
-      if (reqPath !== path && !events) return;
+      const uni = reqPath !== path && !events && this.uniWebsocket !== undefined && reqPath === this.config.uni_websocket.handler_prefix;
+      if (reqPath !== path && !events && !uni) return;
       socket.on('error', () => socket.destroy());
       if (this.stopping !== undefined) {
         refuseUpgrade(socket, 503);
         return;
       }
       if (events) this.eventsServer!.handleUpgrade(req, socket, head);
+      else if (uni) this.uniWebsocket!.handleUpgrade(req, socket, head);
       else this.websocket.handleUpgrade(req, socket, head);
     });
     const address = server.address();
@@ -178,14 +196,15 @@ export class GyreServer {
   }
 
   /**
-   * Serves the server API and the health endpoint for a request of a host server; returns false
-   * (touching nothing) when the path is not Gyre's.
+   * Serves the server API, the health endpoint and the unidirectional HTTP streams (when enabled)
+   * for a request of a host server; returns false (touching nothing) when the path is not Gyre's.
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req);
     const ours =
       (this.config.health.enabled && path === this.config.health.handler_prefix) ||
-      (!this.config.http_api.disabled && this.httpApi.matches(path));
+      (!this.config.http_api.disabled && this.httpApi.matches(path)) ||
+      this.uniStreamFor(path) !== undefined;
     if (ours) this.onRequest(req, res);
     return ours;
   }
@@ -195,6 +214,11 @@ export class GyreServer {
     const path = pathOf(req);
     if (this.stopping === undefined && this.eventsServer?.servesPath(path) === true) {
       this.eventsServer.handleUpgrade(req, socket, head);
+      return;
+    }
+    if (this.uniWebsocket !== undefined && path === this.config.uni_websocket.handler_prefix) {
+      if (this.stopping !== undefined) refuseUpgrade(socket, 503);
+      else this.uniWebsocket.handleUpgrade(req, socket, head);
       return;
     }
     if (this.stopping !== undefined || this.config.websocket.disabled || path !== this.config.websocket.handler_prefix) {
@@ -231,10 +255,25 @@ export class GyreServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.internal === undefined && this.serveInternal(req, res)) return;
     const path = pathOf(req);
+    const stream = this.uniStreamFor(path);
+    if (stream !== undefined) {
+      if (this.stopping !== undefined) return refuse(res, 503, 'shutting down');
+      return stream.handle(req, res);
+    }
+    if (this.uniWebsocket !== undefined && path === this.config.uni_websocket.handler_prefix) {
+      return req.method === 'GET' ? send(res, 400, { error: 'expected a WebSocket upgrade' }) : refuse(res, 405, 'method not allowed');
+    }
     if (path === this.config.websocket.handler_prefix || this.eventsServer?.servesPath(path) === true) {
       return send(res, 400, { error: 'expected a WebSocket upgrade' });
     }
     send(res, 404, { error: 'not found' });
+  }
+
+  /** The enabled unidirectional HTTP stream served at `path`, if any. */
+  private uniStreamFor(path: string): UniHttpStreamAcceptor | UniSseAcceptor | undefined {
+    if (this.uniHttpStream !== undefined && path === this.config.uni_http_stream.handler_prefix) return this.uniHttpStream;
+    if (this.uniSse !== undefined && path === this.config.uni_sse.handler_prefix) return this.uniSse;
+    return undefined;
   }
 
   /**
@@ -255,6 +294,7 @@ export class GyreServer {
     await this.eventsServer?.shutdown();
     await this.node.shutdown(Disconnects.shutdown);
     this.websocket.close();
+    this.uniWebsocket?.close();
     const timeout = this.config.shutdown.timeout;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {

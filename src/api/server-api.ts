@@ -6,9 +6,9 @@
  */
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { Disconnects, Errors, ProtocolException, Unsubscribes } from '../protocol/codes.js';
-import type { ClientInfo, Publication, SubscriptionOverride } from '../protocol/types.js';
+import type { ClientInfo, Payload, Publication, RawJson, SubscriptionOverride } from '../protocol/types.js';
 import type { GyreNode } from '../node/node.js';
-import { b64ToRawJson, toRawJson } from '../node/raw-json.js';
+import { b64ToPayload, toPayload, toRawJson } from '../node/raw-json.js';
 import { decode, isBatchMethod } from './decode.js';
 import { compileGlob, MAX_PATTERN_LENGTH } from './glob.js';
 import type {
@@ -64,10 +64,17 @@ function channelOf(channel: unknown): string {
   return channel;
 }
 
-/** A JSON payload given as a value or as base64 of its JSON text (undefined when neither is). */
-function payloadOf(value: unknown, b64: string | undefined): string | undefined {
-  if (b64 !== undefined && b64 !== '') return b64ToRawJson(b64);
-  return value === undefined || value === null ? undefined : toRawJson(value);
+/** A payload given as a value or as base64 of its bytes (undefined when neither is). */
+function payloadOf(value: unknown, b64: string | undefined): Payload | undefined {
+  if (b64 !== undefined && b64 !== '') return b64ToPayload(b64);
+  return value === undefined || value === null ? undefined : toPayload(value);
+}
+
+/** Info (JSON only) given as a value or as base64 of its JSON text (undefined when neither is). */
+function infoOf(value: unknown, b64: string | undefined): RawJson | undefined {
+  const p = payloadOf(value, b64);
+  if (p !== undefined && typeof p !== 'string') badRequest();
+  return p;
 }
 
 /** The node's server API. */
@@ -280,7 +287,7 @@ export class ServerApi {
       resolved,
       serverSide: true,
       recover: since && { offset: since.offset ?? 0, epoch: since.epoch ?? '' },
-      chanInfo: payloadOf(req.info, req.b64info),
+      chanInfo: infoOf(req.info, req.b64info),
       data: payloadOf(req.data, req.b64data),
       override,
       expireAt: req.expire_at ?? 0,
@@ -316,11 +323,11 @@ export class ServerApi {
   }
 
   /** The payload of a publish or broadcast: 107 when it has none. */
-  private payload(req: Omit<ApiPublishRequest, 'channel'>): string {
+  private payload(req: Omit<ApiPublishRequest, 'channel'>): Payload {
     return payloadOf(req.data, req.b64data) ?? badRequest();
   }
 
-  private async publishOne(channel: string, data: string, req: Omit<ApiPublishRequest, 'channel'>): Promise<ApiPublishResult> {
+  private async publishOne(channel: string, data: Payload, req: Omit<ApiPublishRequest, 'channel'>): Promise<ApiPublishResult> {
     const res = await this.node.publish(channel, data, {
       skipHistory: req.skip_history === true,
       ...(req.tags !== undefined && { tags: req.tags }),
@@ -395,10 +402,12 @@ function clientInfoJson(info: ClientInfo): ApiClientInfo {
   };
 }
 
-/** A publication as the API returns it (data parsed back into JSON). */
+/** A publication as the API returns it (data parsed back into JSON; binary data as `b64data`). */
 function publicationJson(pub: Publication): ApiPublication {
   return {
-    data: JSON.parse(pub.data) as unknown,
+    ...(typeof pub.data === 'string'
+      ? { data: JSON.parse(pub.data) as unknown }
+      : { b64data: Buffer.from(pub.data.buffer, pub.data.byteOffset, pub.data.byteLength).toString('base64') }),
     ...(pub.info !== undefined && { info: clientInfoJson(pub.info) }),
     ...(pub.offset > 0 && { offset: pub.offset }),
     ...(pub.tags !== undefined && { tags: pub.tags }),

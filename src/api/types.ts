@@ -142,7 +142,10 @@ export interface ApiHistoryRequest {
 }
 
 export interface ApiPublication {
-  data: unknown;
+  /** The published JSON value (absent for binary data). */
+  data?: unknown;
+  /** Binary data (published by a protobuf client or with `b64data`), base64. */
+  b64data?: string;
   info?: ApiClientInfo;
   offset?: number;
   tags?: Record<string, string>;

@@ -117,6 +117,8 @@ function fromEnvText(node: KeyNode, text: string, path: string, name: string, pr
       const noun = node['x-gyre']?.noun;
       return parseJson(trimmed, Array.isArray, noun === undefined ? 'a JSON array of objects' : `a JSON array of ${noun} objects`, bad);
     }
+    case 'object_list':
+      return parseJson(trimmed, Array.isArray, 'a JSON array of objects', bad);
     case 'object':
     case 'string_map':
       return parseJson(trimmed, isTree, 'a JSON object', bad);

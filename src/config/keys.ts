@@ -21,7 +21,8 @@ export type KeyKind =
   | 'listeners'
   | 'string_map'
   | 'object'
-  | 'named_list';
+  | 'named_list'
+  | 'object_list';
 
 /** Gyre's annotations of a definition node (the `x-gyre` keyword). */
 export interface KeyMeta {
@@ -215,6 +216,12 @@ export function section<P extends TProperties>(properties: P, description: strin
  */
 export function namedList<T extends TSchema>(item: T, description: string, noun?: string) {
   const meta: KeyMeta = { kind: 'named_list', ...(noun !== undefined && { noun }) };
+  return Type.Array(item, { default: [], description, [X]: meta });
+}
+
+/** An array of objects without names, each read with `item`'s keys (`connect_code_to_http_response.transforms`). */
+export function objectList<T extends TSchema>(item: T, description: string) {
+  const meta: KeyMeta = { kind: 'object_list' };
   return Type.Array(item, { default: [], description, [X]: meta });
 }
 

@@ -57,6 +57,9 @@ const FLAT_GRPC_API: ReadonlyArray<[key: string, path: readonly string[]]> = [
   ['grpc_api_max_receive_message_size', ['max_receive_message_size']],
 ];
 
+/** Transports switched on by a boolean of the same name in older releases (`"uni_websocket": true`). */
+const FLAT_TRANSPORT_SWITCHES: readonly string[] = ['uni_websocket', 'uni_http_stream', 'uni_sse'];
+
 /** A lifted tree, which v6 keys came from which flat key (for messages), and the flat keys that could not be read. */
 export interface LiftedConfig {
   tree: unknown;
@@ -75,7 +78,8 @@ const present = (v: unknown): boolean => v !== undefined && v !== null;
  * `proxy_subscribe` / `proxy_publish` / `proxy_sub_refresh` (top level = channels without
  * namespace, or inside a namespace) become `*_proxy_enabled`; `proxy_http_headers` and the other
  * common keys apply to every event's proxy. `grpc_api: true`, `grpc_api_address`,
- * `grpc_api_port`, `grpc_api_key` ... become `grpc_api.*`. An on/off switch that is not a boolean
+ * `grpc_api_port`, `grpc_api_key` ... become `grpc_api.*`; `uni_websocket: true` (and
+ * `uni_http_stream`, `uni_sse`) becomes `uni_websocket.enabled`. An on/off switch that is not a boolean
  * is a problem (and is not applied).
  */
 export function liftLegacyKeys(input: unknown): LiftedConfig {
@@ -139,11 +143,17 @@ export function liftLegacyKeys(input: unknown): LiftedConfig {
     sources.set('grpc_api.enabled', 'key grpc_api');
   }
   for (const [key, path] of FLAT_GRPC_API) place(['grpc_api'], path, take(key), key);
+  for (const key of FLAT_TRANSPORT_SWITCHES) {
+    const on = tree[key];
+    if (typeof on !== 'boolean') continue;
+    tree[key] = { enabled: on };
+    sources.set(`${key}.enabled`, `key ${key}`);
+  }
   return { tree, sources, problems };
 }
 
 function isFlatKey(key: string): boolean {
-  return key.startsWith('proxy_') || key === 'grpc_api' || key.startsWith('grpc_api_');
+  return key.startsWith('proxy_') || key === 'grpc_api' || key.startsWith('grpc_api_') || FLAT_TRANSPORT_SWITCHES.includes(key);
 }
 
 /** `channel.without_namespace` and each namespace, where they are objects. */
@@ -187,6 +197,7 @@ export function legacyKeys(): LegacyKey[] {
     ...inOptions('channel.namespaces[]'),
     top('grpc_api', 'grpc_api.enabled'),
     ...FLAT_GRPC_API.map(([key, path]) => top(key, `grpc_api.${path.join('.')}`)),
+    ...FLAT_TRANSPORT_SWITCHES.map((key) => top(key, `${key}.enabled`)),
   ];
 }
 

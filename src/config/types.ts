@@ -42,6 +42,18 @@ export type HttpApiConfig = Static<typeof D.httpApi>;
 /** `websocket`. */
 export type WebsocketConfig = Static<typeof D.websocket>;
 
+/** `uni_websocket`: the unidirectional WebSocket transport. */
+export type UniWebsocketConfig = Static<typeof D.uniWebsocket>;
+
+/** `uni_http_stream`: the unidirectional HTTP-streaming transport. */
+export type UniHttpStreamConfig = Static<typeof D.uniHttpStream>;
+
+/** `uni_sse`: the unidirectional Server-Sent Events transport. */
+export type UniSseConfig = Static<typeof D.uniSse>;
+
+/** `connect_code_to_http_response` of `uni_http_stream` / `uni_sse`. */
+export type ConnectCodeToHttpResponseConfig = UniHttpStreamConfig['connect_code_to_http_response'];
+
 /** `health`. */
 export type HealthConfig = Static<typeof D.health>;
 

@@ -106,6 +106,8 @@ export class Walker {
         return this.object(node, value, path);
       case 'named_list':
         return this.namedList(node, meta.noun, value, path);
+      case 'object_list':
+        return this.objectList(node, value, path);
     }
   }
 
@@ -210,6 +212,13 @@ export class Walker {
     const out: Record<string, string> = {};
     for (const [key, v] of Object.entries(value)) out[key] = typeof v === 'string' ? v : (this.expected(`${path}.${key}`, 'a string', v) ?? '');
     return out;
+  }
+
+  /** An array of objects, each read with the item's keys. */
+  private objectList(node: KeyNode, value: unknown, path: string): Tree[] | undefined {
+    if (!Array.isArray(value)) return this.expected(path, 'an array of objects', value);
+    const item = node.items ?? {};
+    return value.map((raw: unknown, i): Tree => this.object(item, raw, `${path}[${i}]`) ?? {});
   }
 
   /** An array of objects with unique names matching the item's `name` pattern; `noun` names an item in messages. */

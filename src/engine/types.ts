@@ -2,7 +2,7 @@
  * Engine ports: how a node publishes into channels, keeps history and tracks presence. The hub and
  * the clients only ever see these interfaces; memory, Redis and NATS adapters implement them.
  */
-import type { ClientInfo, Publication, RawJson, StreamPosition } from '../protocol/types.js';
+import type { ClientInfo, Publication, Payload, StreamPosition } from '../protocol/types.js';
 
 /** History settings of one publish, from the channel's options. */
 export interface HistoryOptions {
@@ -68,7 +68,7 @@ export interface Broker {
   subscribe(channel: string): Promise<void>;
   /** The node has no subscriber left in the channel. */
   unsubscribe(channel: string): Promise<void>;
-  publish(channel: string, data: RawJson, opts: PublishOptions): Promise<PublishResult>;
+  publish(channel: string, data: Payload, opts: PublishOptions): Promise<PublishResult>;
   publishJoin(channel: string, info: ClientInfo): Promise<void>;
   publishLeave(channel: string, info: ClientInfo): Promise<void>;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;

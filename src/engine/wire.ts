@@ -3,15 +3,15 @@
  *
  * One text message per event, decoded once per node:
  * - publication: `p<offset>:<epoch>:<header>\n<data>`; `<data>` is the payload's raw JSON text,
- *   passed through untouched; `<header>` is "" or a JSON object with `i` (client info), `t` (tags)
- *   and `x: 1` (deliver as delta). The offset and epoch are written by whoever assigns them (the Redis
+ *   passed through untouched, or for a binary payload its base64; `<header>` is "" or a JSON object
+ *   with `i` (client info), `t` (tags), `x: 1` (deliver as delta) and `b: 1` (binary payload). The offset and epoch are written by whoever assigns them (the Redis
  *   Lua script), so a publisher only builds the body `<header>\n<data>`.
  * - join: `j<client info JSON>`; leave: `l<client info JSON>`.
  *
  * Client info JSON: `{"u": user, "c": client, "i": connInfo, "h": chanInfo}` where connInfo and
  * chanInfo are the raw JSON texts carried as JSON strings, so they come back byte for byte.
  */
-import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import type { ClientInfo, Payload, Publication, StreamPosition } from '../protocol/types.js';
 
 /** A decoded channel event. */
 export type WireEvent =
@@ -29,6 +29,7 @@ interface HeaderJson {
   i?: InfoJson;
   t?: Record<string, string>;
   x?: 1;
+  b?: 1;
 }
 
 function infoJson(info: ClientInfo): InfoJson {
@@ -57,17 +58,20 @@ export function decodeInfo(text: string): ClientInfo {
 
 /** The body of a publication message: header line and raw data. */
 export function encodePublicationBody(
-  data: string,
+  data: Payload,
   info: ClientInfo | undefined,
   tags: Readonly<Record<string, string>> | undefined,
   useDelta: boolean,
 ): string {
-  if (info === undefined && tags === undefined && !useDelta) return '\n' + data;
+  const binary = typeof data !== 'string';
+  const text = binary ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') : data;
+  if (info === undefined && tags === undefined && !useDelta && !binary) return '\n' + text;
   const header: HeaderJson = {};
   if (info !== undefined) header.i = infoJson(info);
   if (tags !== undefined) header.t = { ...tags };
   if (useDelta) header.x = 1;
-  return JSON.stringify(header) + '\n' + data;
+  if (binary) header.b = 1;
+  return JSON.stringify(header) + '\n' + text;
 }
 
 /** A whole publication message (where no one else assigns offset and epoch, e.g. NATS). */
@@ -109,6 +113,7 @@ function decodePublicationMessage(msg: string): WireEvent | null {
     if (header.i !== undefined) pub.info = infoFrom(header.i);
     if (header.t !== undefined) pub.tags = header.t;
     useDelta = header.x === 1;
+    if (header.b === 1) pub.data = Buffer.from(pub.data as string, 'base64');
   }
   return { kind: 'pub', pub, position: { offset, epoch }, useDelta };
 }

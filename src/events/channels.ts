@@ -10,6 +10,7 @@ import { INTERNAL_CHANNEL_PREFIX } from '../node/channel-rules.js';
 import type { HubSubscriber } from '../node/hub.js';
 import type { Publication } from '../protocol/types.js';
 import type { OutFrame } from '../protocol/frame.js';
+import { jsonCodec } from '../protocol/json-codec.js';
 
 /** Prefix of every internal channel of the event endpoint. */
 export const EVENTS_CHANNEL_PREFIX = `${INTERNAL_CHANNEL_PREFIX}events:`;
@@ -33,6 +34,8 @@ let seq = 0;
 export class InternalSubscriber implements HubSubscriber {
   /** Unique per subscriber, so a late unsubscribe never removes a newer subscriber of the channel. */
   readonly clientId = `gyre-events-${++seq}`;
+  /** Takes the JSON protocol's push frame apart. */
+  readonly codec = jsonCodec;
   readonly pushJoinLeave = false;
   readonly delta = false;
   deltaPrimed = false;

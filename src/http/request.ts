@@ -15,3 +15,10 @@ export function rawToString(data: WebSocket.RawData): string {
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return data.toString('utf8');
 }
+
+/** A WebSocket message (as `ws` hands it over) as one Buffer. */
+export function rawToBuffer(data: WebSocket.RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return data;
+}

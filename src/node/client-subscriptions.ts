@@ -7,7 +7,8 @@
 import type { ConnectionContext } from '../handlers/requests.js';
 import { expireAtSeconds } from '../handlers/responses.js';
 import { DisconnectException, Disconnects, Errors, ProtocolException, Unsubscribes, type Disconnect } from '../protocol/codes.js';
-import { encodeCodeReason, encodeObject, encodePublication, encodePush } from '../protocol/json-encode.js';
+import type { ProtocolCodec } from '../protocol/codec.js';
+import type { PublicationForm, PushMsg, SubRefreshResultMsg, SubscribeResultMsg } from '../protocol/messages.js';
 import type { ClientInfo, Publication, RawJson, SubscribeCommandParams } from '../protocol/types.js';
 import type { ResolvedChannel } from './channel-rules.js';
 import { expiryFields } from './expiry.js';
@@ -31,10 +32,10 @@ export interface SubscriptionSetup {
   skipUpTo: number;
 }
 
-/** The server-side subscriptions made at connect: their encoded results, and what makes them live. */
+/** The server-side subscriptions made at connect: their results, and what makes them live. */
 export interface ConnectSubscriptions {
-  /** Channel → encoded SubscribeResult, for the connect result's `subs`. */
-  results: Array<[string, string]>;
+  /** Channel → SubscribeResult, for the connect result's `subs`. */
+  results: Array<[string, SubscribeResultMsg]>;
   /** To pass to {@link ClientSubscriptions.goLive} once the connect result is sent. */
   started: SubscriptionSetup[];
 }
@@ -45,12 +46,13 @@ export interface SubscriptionOwner {
   readonly user: string;
   readonly connected: boolean;
   readonly transport: Transport;
+  readonly codec: ProtocolCodec;
   /** The connection's `ClientInfo` with a subscription's channel info. */
   info(chanInfo?: RawJson): ClientInfo;
   /** The connection as handlers see it. */
   context(): ConnectionContext;
-  /** Queues one encoded message on the connection. */
-  sendText(text: string): void;
+  /** Queues a push on the connection. */
+  sendPush(msg: PushMsg): void;
   /** A server-side refresh failed: retried later, or the connection closed for a disconnect answer. */
   onServerRefreshFailure(e: unknown, type: 'refresh' | 'sub_refresh'): void;
 }
@@ -81,7 +83,7 @@ export class ClientSubscriptions {
   // ---- client commands ----
 
   /** A client's subscribe command: checks, authorization, set-up, the result, then live. */
-  async subscribe(id: number, req: SubscribeCommandParams, reply: (id: number, result: string) => void): Promise<void> {
+  async subscribe(id: number, req: SubscribeCommandParams, reply: (id: number, result: SubscribeResultMsg) => void): Promise<void> {
     const cfg = this.node.config.client;
     const resolved = this.node.rules.resolveForClient(req.channel);
     if (this.byChannel.has(req.channel)) throw new ProtocolException(Errors.alreadySubscribed);
@@ -116,14 +118,14 @@ export class ClientSubscriptions {
     if (sub !== undefined) await this.drop(sub, true);
   }
 
-  /** A client's sub_refresh command: a new subscription token; returns the encoded result. */
-  async refreshWithToken(channel: string, token: string): Promise<string> {
+  /** A client's sub_refresh command: a new subscription token; returns the result. */
+  async refreshWithToken(channel: string, token: string): Promise<SubRefreshResultMsg> {
     const sub = this.byChannel.get(channel);
     if (sub === undefined) throw new ProtocolException(Errors.permissionDenied);
     if (token === '') throw new ProtocolException(Errors.badRequest);
     const claims = await checkSubscriptionToken(this.node.tokens, token, channel, this.owner.user, this.owner.id);
     sub.expireAt = claims.expireAt ?? 0;
-    return encodeObject(expiryFields(sub.expireAt));
+    return expiryFields(sub.expireAt);
   }
 
   /**
@@ -211,7 +213,8 @@ export class ClientSubscriptions {
       throw e;
     }
     const { result, ...setup } = set;
-    this.owner.sendText(encodePush(spec.resolved.channel, 'subscribe', result));
+    const { recoverable, epoch, offset, positioned, data } = result;
+    this.owner.sendPush({ kind: 'subscribe', channel: spec.resolved.channel, result: { recoverable, epoch, offset, positioned, data } });
     this.goLive(setup);
   }
 
@@ -220,17 +223,17 @@ export class ClientSubscriptions {
     const sub = this.byChannel.get(channel);
     if (sub === undefined) return;
     await this.drop(sub, true);
-    this.owner.sendText(encodePush(channel, 'unsubscribe', encodeCodeReason(reason)));
+    this.owner.sendPush({ kind: 'unsubscribe', channel, reason });
   }
 
   // ---- set up, live, drop ----
 
   /**
    * Registers a subscription in the hub (publications held back while it is set up), adds presence,
-   * recovers or positions it, and returns the encoded SubscribeResult. Call {@link goLive} after the
+   * recovers or positions it, and returns the SubscribeResult. Call {@link goLive} after the
    * result is sent.
    */
-  async setUp(spec: SubscribeSpec): Promise<SubscriptionSetup & { result: string }> {
+  async setUp(spec: SubscribeSpec): Promise<SubscriptionSetup & { result: SubscribeResultMsg }> {
     const { resolved } = spec;
     const opts = resolved.options;
     const ov = spec.override ?? {};
@@ -238,6 +241,7 @@ export class ClientSubscriptions {
     const recoverable = resolved.history && ((ov.force_recovery ?? opts.force_recovery) || spec.recoverableAsked === true);
     const sub = new ClientSubscription({
       transport: this.owner.transport,
+      codec: this.owner.codec,
       clientId: this.owner.id,
       resolved,
       chanInfo: spec.chanInfo,
@@ -268,29 +272,27 @@ export class ClientSubscriptions {
       const push = spec.push === true;
       let skipUpTo = 0;
       let replay: Publication[] = [];
-      const result: Record<string, unknown> = push || sub.refreshByServer ? {} : { ...expiryFields(sub.expireAt) };
-      if (sub.recoverable) result['recoverable'] = true;
+      const result: SubscribeResultMsg = push || sub.refreshByServer ? {} : { ...expiryFields(sub.expireAt) };
+      if (sub.recoverable) result.recoverable = true;
       if (sub.positioned) {
-        result['positioned'] = true;
+        result.positioned = true;
         const recovery = await this.node.recover(resolved, sub.recoverable ? spec.recover : undefined);
         stillWanted();
-        result['epoch'] = recovery.epoch;
-        result['offset'] = push ? recovery.lastOffset : recovery.offset;
-        if (recovery.publications.length > 0 && !push) {
-          result['publications'] = '[' + recovery.publications.map((p) => encodeForSub(sub, p)).join(',') + ']';
-        }
+        result.epoch = recovery.epoch;
+        result.offset = push ? recovery.lastOffset : recovery.offset;
+        if (recovery.publications.length > 0 && !push) result.publications = recovery.publications;
         if (spec.recover !== undefined && sub.recoverable && !push) {
-          result['was_recovering'] = true;
+          result.was_recovering = true;
           // Omitted when false, like every empty protobuf field on the wire.
-          if (recovery.recovered) result['recovered'] = true;
+          if (recovery.recovered) result.recovered = true;
         }
         skipUpTo = recovery.lastOffset;
         // A push cannot carry publications: goLive sends them first, in order.
         if (push) replay = recovery.publications;
       }
-      if (spec.data !== undefined) result['data'] = spec.data;
-      if (sub.delta && !push) result['delta'] = true;
-      return { sub, replay, skipUpTo, result: encodeObject(result, RAW_SUBSCRIBE) };
+      if (spec.data !== undefined) result.data = spec.data;
+      if (sub.delta && !push) result.delta = true;
+      return { sub, replay, skipUpTo, result };
     } catch (e) {
       if (this.byChannel.get(channel) === sub) await this.drop(sub, false);
       else if (!this.owner.connected) await this.takeBack(sub);
@@ -312,12 +314,13 @@ export class ClientSubscriptions {
   goLive({ sub, replay, skipUpTo }: SubscriptionSetup): void {
     const pending = sub.pending ?? [];
     sub.pending = null;
-    for (const pub of replay) this.owner.sendText(encodePush(sub.channel, 'pub', encodeForSub(sub, pub)));
+    const form: PublicationForm = sub.delta ? FULL : PLAIN;
+    for (const pub of replay) this.owner.sendPush({ kind: 'pub', channel: sub.channel, pub, form });
     // Held-back publications the result (or replay) already covers are duplicates: drop them,
     // whenever they arrived (an engine may deliver a live publication before the history read).
     for (const pub of pending) {
       if (pub.offset > 0 && pub.offset <= skipUpTo) continue;
-      this.owner.sendText(encodePush(sub.channel, 'pub', encodeForSub(sub, pub)));
+      this.owner.sendPush({ kind: 'pub', channel: sub.channel, pub, form });
     }
     if (sub.joinLeave) {
       void this.node.publishJoin(sub.channel, this.owner.info(sub.chanInfo)).catch((e: unknown) => {
@@ -403,9 +406,6 @@ export class ClosedDuringSetUp extends DisconnectException {
   }
 }
 
-const RAW_SUBSCRIBE: ReadonlySet<string> = new Set(['publications', 'data']);
-
-/** Encodes a publication for one subscription (delta mode carries data as a JSON string). */
-function encodeForSub(sub: ClientSubscription, pub: Publication): string {
-  return sub.delta ? encodePublication(pub, JSON.stringify(pub.data)) : encodePublication(pub);
-}
+const PLAIN: PublicationForm = { kind: 'plain' };
+/** Delta mode: publications sent outside the fan-out carry their full payload. */
+const FULL: PublicationForm = { kind: 'full' };

@@ -16,15 +16,9 @@ import {
   type Disconnect,
   type ProtocolError,
 } from '../protocol/codes.js';
-import { CommandDecodeError, decodeFrame } from '../protocol/json-decode.js';
-import {
-  encodeClientInfo,
-  encodeError,
-  encodeObject,
-  encodePublication,
-  encodeResult,
-  PING,
-} from '../protocol/json-encode.js';
+import { CommandDecodeError, type DecodedEntry, type ProtocolCodec } from '../protocol/codec.js';
+import { codecFor } from '../protocol/codecs.js';
+import type { ConnectResultMsg, PushMsg, ReplyMsg } from '../protocol/messages.js';
 import type {
   ClientInfo,
   Command,
@@ -32,14 +26,13 @@ import type {
   HistoryCommandParams,
   RawJson,
 } from '../protocol/types.js';
-import { OutFrame } from '../protocol/frame.js';
 import type { Transport } from './transport.js';
 import type { ResolvedChannel } from './channel-rules.js';
 import type { GyreNode } from './node.js';
 import { ClientSubscriptions, REFRESH_RETRY_MS, type SubscriptionOwner } from './client-subscriptions.js';
 import type { NodeClient } from './node-client.js';
 import type { ClientSubscription, SubscribeSpec } from './subscription.js';
-import { toRawJson } from './raw-json.js';
+import { toPayload, toRawJson } from './raw-json.js';
 import { ErrorBudget } from './error-budget.js';
 import { expiryFields } from './expiry.js';
 import { grantFromHandler, type ConnectGrant } from './grants.js';
@@ -48,11 +41,13 @@ import { checkConnectionToken } from './token-checks.js';
 
 type State = 'connecting' | 'connected' | 'closed';
 
-
-const PING_FRAME = new OutFrame(PING);
-
 export class Client implements SubscriptionOwner, NodeClient {
   readonly id = randomUUID();
+  /**
+   * The session id of an emulated or unidirectional connection (sent in its connect result; the
+   * emulation endpoint finds the connection by it). Never shared with other clients, unlike `id`.
+   */
+  readonly session: string | undefined;
   user = '';
   connInfo: RawJson | undefined;
   /** Seconds since epoch when the connection expires; 0 = never. */
@@ -81,11 +76,15 @@ export class Client implements SubscriptionOwner, NodeClient {
   private closeDeadline: number;
   /** This connection's errors: counted against client.error_limit, a few log lines per interval. */
   private readonly errors: ErrorBudget;
+  /** Encodes this connection's replies and pushes, decodes its frames. */
+  readonly codec: ProtocolCodec;
 
   constructor(
     private readonly node: GyreNode,
     readonly transport: Transport,
   ) {
+    this.codec = codecFor(transport.protocol, transport.unidirectional);
+    this.session = transport.emulation || transport.unidirectional ? randomUUID() : undefined;
     // A connection that never sends connect is dropped as stale.
     this.closeDeadline = Date.now() + node.config.client.stale_close_delay;
     this.errors = new ErrorBudget(node.log, { client: this.id }, {
@@ -112,12 +111,20 @@ export class Client implements SubscriptionOwner, NodeClient {
     return info;
   }
 
-  /** Handles one text frame from the transport. */
-  handleFrame(text: string): void {
+  /**
+   * Handles one frame from the transport: commands of the connection's protocol (JSON text or
+   * protobuf bytes).
+   */
+  handleFrame(frame: Buffer | string): void {
     if (this.state === 'closed') return;
-    let entries;
+    if (this.transport.unidirectional) {
+      this.node.log.info({ client: this.id }, 'command on a unidirectional connection: closing');
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    let entries: DecodedEntry[];
     try {
-      entries = decodeFrame(text);
+      entries = this.codec.decode(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame);
     } catch (e) {
       const reason = e instanceof CommandDecodeError ? e.reason : String(e);
       this.node.log.info({ client: this.id, reason }, 'bad request: closing connection');
@@ -129,11 +136,11 @@ export class Client implements SubscriptionOwner, NodeClient {
         this.handlePong();
       } else if (entry.kind === 'unknown') {
         if (this.state !== 'connected') return this.rejectBeforeConnect('unknown');
-        this.sendText(encodeError(entry.id, Errors.methodNotFound));
+        this.sendReply({ id: entry.id, kind: 'error', error: Errors.methodNotFound });
         this.recordError('info', { id: entry.id }, 'command with no known method', true);
       } else if (entry.kind === 'invalid') {
         if (this.state !== 'connected') return this.rejectBeforeConnect('invalid');
-        this.sendText(encodeError(entry.id, Errors.badRequest));
+        this.sendReply({ id: entry.id, kind: 'error', error: Errors.badRequest });
         this.recordError('warn', { id: entry.id, reason: entry.reason }, 'bad request: answered 107', true);
       } else {
         if (this.inbox.length >= MAX_INBOX) {
@@ -148,10 +155,20 @@ export class Client implements SubscriptionOwner, NodeClient {
     if (!this.busy) void this.drain();
   }
 
-  /** Handles a frame of the wrong kind (binary in JSON mode). */
-  handleBinary(): void {
-    this.node.log.info({ client: this.id }, 'binary frame on a JSON connection: closing');
+  /** Handles a frame of the wrong kind (binary in JSON mode, text in protobuf mode). */
+  handleWrongFrameKind(): void {
+    const kind = this.transport.protocol === 'json' ? 'binary frame on a JSON connection' : 'text frame on a protobuf connection';
+    this.node.log.info({ client: this.id }, `${kind}: closing`);
     this.close(Disconnects.badRequest);
+  }
+
+  /**
+   * Starts a unidirectional connection from its connect request (the first message, the request
+   * body or the `cf_connect` parameter): the `connect` push, then the server-side subscriptions.
+   */
+  connectUnidirectional(params: ConnectCommandParams): void {
+    this.inbox.push({ id: 0, method: 'connect', params });
+    if (!this.busy) void this.drain();
   }
 
   private rejectBeforeConnect(method: string): void {
@@ -178,10 +195,10 @@ export class Client implements SubscriptionOwner, NodeClient {
         case 'connect':
           return await this.connect(cmd.id, cmd.params);
         case 'subscribe':
-          return await this.subs.subscribe(cmd.id, cmd.params, (id, result) => this.sendText(encodeResult(id, 'subscribe', result)));
+          return await this.subs.subscribe(cmd.id, cmd.params, (id, result) => this.sendReply({ id, kind: 'subscribe', result }));
         case 'unsubscribe':
           await this.subs.unsubscribe(cmd.params.channel);
-          return this.sendText(encodeResult(cmd.id, 'unsubscribe', '{}'));
+          return this.sendReply({ id: cmd.id, kind: 'unsubscribe' });
         case 'publish':
           return await this.publish(cmd.id, cmd.params.channel, cmd.params.data);
         case 'presence':
@@ -191,7 +208,7 @@ export class Client implements SubscriptionOwner, NodeClient {
         case 'history':
           return await this.historyCmd(cmd.id, cmd.params);
         case 'ping':
-          return this.sendText(encodeResult(cmd.id, 'ping', '{}'));
+          return this.sendReply({ id: cmd.id, kind: 'ping' });
         case 'send':
           this.node.log.debug({ client: this.id }, 'async message with no handler: ignored');
           return;
@@ -200,7 +217,7 @@ export class Client implements SubscriptionOwner, NodeClient {
         case 'refresh':
           return await this.refreshCmd(cmd.id, cmd.params.token);
         case 'sub_refresh':
-          return this.sendText(encodeResult(cmd.id, 'sub_refresh', await this.subs.refreshWithToken(cmd.params.channel, cmd.params.token)));
+          return this.sendReply({ id: cmd.id, kind: 'sub_refresh', result: await this.subs.refreshWithToken(cmd.params.channel, cmd.params.token) });
       }
     } catch (e) {
       this.fail(cmd, e);
@@ -208,6 +225,7 @@ export class Client implements SubscriptionOwner, NodeClient {
   }
 
   private fail(cmd: Command, e: unknown): void {
+    if (cmd.method === 'connect' && this.transport.unidirectional) return this.failUnidirectionalConnect(e);
     // A log line per failed command (the exception's own detail when it has one), a few per
     // interval and connection: the error budget counts the rest.
     if (e instanceof ProtocolException) {
@@ -224,18 +242,60 @@ export class Client implements SubscriptionOwner, NodeClient {
     }
   }
 
+  /**
+   * A refused connect on a unidirectional connection, which cannot get an error reply: it is closed
+   * with a disconnect, as in Centrifugo. A disconnect is used as it is; an error code goes through
+   * `client.connect_code_to_unidirectional_disconnect` when enabled, else 109/110 → 3005,
+   * 111 → 3013, 103 → 3507, anything else 3004. One log line. The transport also gets the original
+   * code and message, for answering with an HTTP status (`connect_code_to_http_response` of
+   * uni_http_stream / uni_sse).
+   */
+  private failUnidirectionalConnect(e: unknown): void {
+    let disconnect: Disconnect;
+    let connectError: { code: number; message: string };
+    if (e instanceof DisconnectException) {
+      disconnect = e.disconnect;
+      connectError = { code: e.disconnect.code, message: e.disconnect.reason };
+    } else if (e instanceof ProtocolException) {
+      const code = e.error.code;
+      connectError = { code, message: e.error.message };
+      const mapping = this.node.config.client.connect_code_to_unidirectional_disconnect;
+      const to = mapping.enabled ? mapping.transforms.find((t) => t.code === code)?.to : undefined;
+      if (to !== undefined) disconnect = { code: to.code, reason: to.reason };
+      else if (code === Errors.expired.code || code === Errors.tokenExpired.code) disconnect = Disconnects.expired;
+      else if (code === Errors.tooManyRequests.code) disconnect = Disconnects.tooManyRequests;
+      else if (code === Errors.permissionDenied.code) disconnect = Disconnects.permissionDenied;
+      else disconnect = Disconnects.internal;
+    } else {
+      disconnect = Disconnects.internal;
+      connectError = { code: 0, message: '' };
+    }
+    const detail = e instanceof DisconnectException || e instanceof ProtocolException ? e.log : undefined;
+    const fields = { client: this.id, transport: this.transport.name, code: disconnect.code, cause: connectError.code, ...detail?.fields };
+    if (connectError.code === 0) this.node.log.error({ ...fields, err: e }, 'unidirectional connect failed');
+    else this.node.log.info(fields, `unidirectional connect refused: ${detail?.msg ?? connectError.message}`);
+    this.close(disconnect, connectError);
+  }
+
   /** Logs an error through the budget; closes with 3509 when the client made too many. */
   private recordError(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string, counts: boolean): void {
     if (this.errors.record(level, fields, msg, counts)) this.close(Disconnects.tooManyErrors);
   }
 
   private replyError(id: number, error: ProtocolError): void {
-    if (id > 0) this.sendText(encodeError(id, error));
+    if (id > 0) this.sendReply({ id, kind: 'error', error });
   }
 
-  /** Queues one encoded message on the connection. */
-  sendText(text: string): void {
-    if (this.state !== 'closed') this.transport.send(new OutFrame(text));
+  /** Queues a reply on the connection (a unidirectional connection gets its connect result as a push; no other reply). */
+  sendReply(msg: ReplyMsg): void {
+    if (this.state === 'closed') return;
+    if (!this.transport.unidirectional) this.transport.send(this.codec.reply(msg));
+    else if (msg.kind === 'connect') this.transport.send(this.codec.push({ kind: 'connect', result: msg.result }));
+  }
+
+  /** Queues a push on the connection. */
+  sendPush(msg: PushMsg): void {
+    if (this.state !== 'closed') this.transport.send(this.codec.push(msg));
   }
 
   // ---- connect ----
@@ -300,25 +360,34 @@ export class Client implements SubscriptionOwner, NodeClient {
     const ping = this.node.config.client.ping_interval;
     if (ping > 0) this.nextPingAt = now + ping / 2 + Math.floor(Math.random() * (ping / 2));
 
-    const result: Record<string, unknown> = { client: this.id, version: this.node.version };
-    // With server-side refresh (a refresh handler) the client is not asked to refresh.
-    if (!this.refreshByServer) Object.assign(result, expiryFields(this.expireAt, now));
-    if (claims?.data !== undefined) result['data'] = claims.data;
     const { results: subs, started } = await this.subs.atConnect(claims, req.subs);
-    if (subs.length > 0) result['subs'] = '{' + subs.map(([ch, r]) => `${JSON.stringify(ch)}:${r}`).join(',') + '}';
-    if (ping > 0) {
-      result['ping'] = Math.round(ping / 1000);
-      if (this.transport.pongs) result['pong'] = true;
-    }
-    result['node'] = this.node.id;
-    this.sendText(encodeResult(id, 'connect', encodeObject(result, RAW_CONNECT)));
+    const result: ConnectResultMsg = {
+      client: this.id,
+      version: this.node.version,
+      // With server-side refresh (a refresh handler) the client is not asked to refresh.
+      ...(!this.refreshByServer && expiryFields(this.expireAt, now)),
+      ...(claims?.data !== undefined && { data: claims.data }),
+      ...(subs.length > 0 && { subs }),
+      ...(ping > 0 && { ping: Math.round(ping / 1000), ...(this.transport.pongs && { pong: true }) }),
+      ...(this.session !== undefined && { session: this.session }),
+      node: this.node.id,
+    };
+    this.sendReply({ id, kind: 'connect', result });
     for (const setup of started) this.subs.goLive(setup);
   }
 
   /** This connection as handlers see it. */
   context(): ConnectionContext {
     const t = this.transport;
-    return { client: this.id, transport: t.name, protocol: t.protocol, encoding: 'json', headers: t.headers, user: this.user, meta: this.meta };
+    return {
+      client: this.id,
+      transport: t.name,
+      protocol: t.protocol,
+      encoding: 'json',
+      headers: t.headers,
+      user: this.user,
+      meta: this.meta,
+    };
   }
 
   /** Subscribes the client from the server side (server API), with a `subscribe` push. */
@@ -341,16 +410,16 @@ export class Client implements SubscriptionOwner, NodeClient {
     const handler = this.node.handles('publish', resolved);
     if (handler !== undefined) {
       const f = await handler.publish(this.context(), channel, data);
-      await this.node.publish(channel, f.data !== undefined ? toRawJson(f.data) : toRawJson(data), {
+      await this.node.publish(channel, f.data !== undefined ? toPayload(f.data) : toPayload(data), {
         info,
         ...(f.skipHistory !== undefined && { skipHistory: f.skipHistory }),
         ...(f.tags !== undefined && { tags: f.tags }),
       });
     } else {
       if (!mayPublish(resolved, this.subs.asker(), sub !== undefined)) throw new ProtocolException(Errors.permissionDenied);
-      await this.node.publish(channel, toRawJson(data), { info });
+      await this.node.publish(channel, toPayload(data), { info });
     }
-    this.sendText(encodeResult(id, 'publish', '{}'));
+    this.sendReply({ id, kind: 'publish' });
   }
 
   /** Throws 103 unless the client may read presence / history of the channel. */
@@ -363,9 +432,7 @@ export class Client implements SubscriptionOwner, NodeClient {
     if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'presence');
     const presence = await this.node.channelPresence(channel);
-    const entries: string[] = [];
-    for (const [clientId, info] of presence) entries.push(`${JSON.stringify(clientId)}:${encodeClientInfo(info)}`);
-    this.sendText(encodeResult(id, 'presence', `{"presence":{${entries.join(',')}}}`));
+    this.sendReply({ id, kind: 'presence', presence });
   }
 
   private async presenceStatsCmd(id: number, channel: string): Promise<void> {
@@ -373,7 +440,7 @@ export class Client implements SubscriptionOwner, NodeClient {
     if (!resolved.options.presence) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'presence');
     const s = await this.node.channelPresenceStats(channel);
-    this.sendText(encodeResult(id, 'presence_stats', `{"num_clients":${s.numClients},"num_users":${s.numUsers}}`));
+    this.sendReply({ id, kind: 'presence_stats', numClients: s.numClients, numUsers: s.numUsers });
   }
 
   private async historyCmd(id: number, req: HistoryCommandParams): Promise<void> {
@@ -381,10 +448,7 @@ export class Client implements SubscriptionOwner, NodeClient {
     if (!resolved.history) throw new ProtocolException(Errors.notAvailable);
     this.checkRead(resolved, 'history');
     const res = await this.node.history(req.channel, req);
-    const pubs = res.publications.map((p) => encodePublication(p)).join(',');
-    this.sendText(
-      encodeResult(id, 'history', `{"publications":[${pubs}],"epoch":${JSON.stringify(res.position.epoch)},"offset":${res.position.offset}}`),
-    );
+    this.sendReply({ id, kind: 'history', result: { publications: res.publications, epoch: res.position.epoch, offset: res.position.offset } });
   }
 
   // ---- rpc ----
@@ -393,7 +457,7 @@ export class Client implements SubscriptionOwner, NodeClient {
     const handler = this.node.handles('rpc', method);
     if (handler === undefined) throw new ProtocolException(Errors.notAvailable);
     const f = await handler.rpc(this.context(), method, data);
-    this.sendText(encodeResult(id, 'rpc', f.data === undefined ? '{}' : `{"data":${toRawJson(f.data)}}`));
+    this.sendReply(f.data === undefined ? { id, kind: 'rpc' } : { id, kind: 'rpc', data: toPayload(f.data) });
   }
 
   // ---- refresh ----
@@ -406,8 +470,7 @@ export class Client implements SubscriptionOwner, NodeClient {
     }
     if (claims.info !== undefined) this.connInfo = claims.info;
     this.applyExpiry(claims.expireAt ?? 0);
-    const result = { client: this.id, version: this.node.version, ...expiryFields(this.expireAt) };
-    this.sendText(encodeResult(id, 'refresh', encodeObject(result)));
+    this.sendReply({ id, kind: 'refresh', result: { client: this.id, version: this.node.version, ...expiryFields(this.expireAt) } });
   }
 
   /** Sets a new expiry (seconds since epoch; 0 = never); the server API's refresh uses it too. */
@@ -435,7 +498,7 @@ export class Client implements SubscriptionOwner, NodeClient {
       return;
     }
     if (this.nextPingAt > 0 && now >= this.nextPingAt) {
-      this.transport.send(PING_FRAME);
+      this.transport.send(this.codec.ping);
       this.nextPingAt = now + cfg.ping_interval;
       if (this.transport.pongs && this.pongDeadline === 0) {
         this.pongDeadline = cfg.pong_timeout > 0 ? now + cfg.pong_timeout : Number.POSITIVE_INFINITY;
@@ -508,11 +571,14 @@ export class Client implements SubscriptionOwner, NodeClient {
 
   // ---- closing ----
 
-  /** Closes the connection with a disconnect code (idempotent). */
-  close(disconnect: Disconnect): void {
+  /**
+   * Closes the connection with a disconnect code (idempotent); `refusedConnect`: the error that
+   * refused a unidirectional connection's connect (see {@link Transport.close}).
+   */
+  close(disconnect: Disconnect, refusedConnect?: ProtocolError): void {
     if (this.state === 'closed') return;
     try {
-      this.transport.close(disconnect);
+      this.transport.close(disconnect, refusedConnect);
     } catch (e) {
       // Transports close without throwing; should one not, the connection is still cleaned up.
       this.node.log.error({ client: this.id, err: e }, 'closing the transport failed');
@@ -539,5 +605,3 @@ export class Client implements SubscriptionOwner, NodeClient {
 function isClientError(error: ProtocolError): boolean {
   return error.code < 400 && error.temporary !== true;
 }
-
-const RAW_CONNECT: ReadonlySet<string> = new Set(['subs', 'data']);

@@ -4,17 +4,20 @@
  */
 import type { ConnectTokenClaims } from '../auth/verifier.js';
 import { expireAtSeconds, type ConnectResponseFields, type SubscribeResponseFields } from '../handlers/responses.js';
-import type { RawJson } from '../protocol/types.js';
-import { toRawJson } from './raw-json.js';
+import type { Payload, RawJson } from '../protocol/types.js';
+import { toPayload, toRawJson } from './raw-json.js';
 import type { SubscriptionOverride } from '../protocol/types.js';
 
 /** What a connection is granted, by its token or by the connect handler. */
-export type ConnectGrant = ConnectTokenClaims & { data?: RawJson };
+export type ConnectGrant = Omit<ConnectTokenClaims, 'subs'> & {
+  data?: Payload;
+  subs?: Record<string, { info?: RawJson; data?: Payload; override?: SubscriptionOverride }>;
+};
 
 /** What a subscription is granted, by its token or by the subscribe handler. */
 export interface SubscribeGrant {
   info?: RawJson | undefined;
-  data?: RawJson | undefined;
+  data?: Payload | undefined;
   override?: SubscriptionOverride | undefined;
   expireAt?: number | undefined;
   refreshByServer?: boolean;
@@ -26,7 +29,7 @@ function optionalRaw(v: unknown): RawJson | undefined {
 
 /** The subscribe handler's response as a grant (the same shape a subscription token gives). */
 export function subscribeGrantFromHandler(f: SubscribeResponseFields, expireAt: number, refreshByServer: boolean): SubscribeGrant {
-  return { info: optionalRaw(f.info), data: optionalRaw(f.data), override: f.override, expireAt, refreshByServer };
+  return { info: optionalRaw(f.info), data: f.data === undefined ? undefined : toPayload(f.data), override: f.override, expireAt, refreshByServer };
 }
 
 /** The connect handler's response as a grant (the same shape a token gives). */
@@ -35,7 +38,7 @@ export function grantFromHandler(f: ConnectResponseFields): ConnectGrant {
   for (const [ch, s] of Object.entries(f.subscriptions ?? {})) {
     subs[ch] = {
       ...(s.info !== undefined && { info: toRawJson(s.info) }),
-      ...(s.data !== undefined && { data: toRawJson(s.data) }),
+      ...(s.data !== undefined && { data: toPayload(s.data) }),
       ...(s.override !== undefined && { override: s.override }),
     };
   }
@@ -46,7 +49,7 @@ export function grantFromHandler(f: ConnectResponseFields): ConnectGrant {
     subs,
     ...(expireAt > 0 && { expireAt }),
     ...(f.info !== undefined && { info: toRawJson(f.info) }),
-    ...(f.data !== undefined && { data: toRawJson(f.data) }),
+    ...(f.data !== undefined && { data: toPayload(f.data) }),
     ...(f.meta !== undefined && { meta: f.meta }),
   };
 }

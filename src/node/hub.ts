@@ -4,15 +4,18 @@
  * the only per-subscriber work is appending the shared frame to the subscriber's queue.
  */
 import { createDelta } from 'fossil-delta';
-import { encodeClientInfo, encodePublicationPush, encodePush } from '../protocol/json-encode.js';
+import { CODEC_COUNT, type ProtocolCodec } from '../protocol/codec.js';
+import type { PublicationForm } from '../protocol/messages.js';
 import type { ClientInfo, Publication } from '../protocol/types.js';
-import { OutFrame } from '../protocol/frame.js';
+import type { OutFrame } from '../protocol/frame.js';
 import { isInternalChannel } from './channel-rules.js';
 
 /** A local subscription as the hub sees it. */
 export interface HubSubscriber {
   /** The connection's id. */
   readonly clientId: string;
+  /** The connection's codec: subscribers with the same codec share each frame. */
+  readonly codec: ProtocolCodec;
   /** Queues a frame on the subscriber's connection. */
   send(frame: OutFrame): boolean;
   /** Receives join / leave pushes. */
@@ -32,7 +35,45 @@ interface ChannelEntry {
   last: Publication | undefined;
 }
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const PLAIN: PublicationForm = { kind: 'plain' };
+const FULL: PublicationForm = { kind: 'full' };
+
+/**
+ * The frames of one publication, built on first need: per codec, plain, full (delta mode) and patch
+ * (null: no patch helps or the codec cannot carry it).
+ */
+class PublicationFrames {
+  private readonly plain = new Array<OutFrame | undefined>(CODEC_COUNT);
+  private readonly full = new Array<OutFrame | undefined>(CODEC_COUNT);
+  private readonly patches = new Array<OutFrame | null | undefined>(CODEC_COUNT);
+  /** The fossil patch from the previous publication; null when none helps. */
+  private patchBytes: Uint8Array | null | undefined;
+
+  constructor(
+    private readonly channel: string,
+    private readonly pub: Publication,
+    private readonly prev: Publication | undefined,
+  ) {}
+
+  plainFor(codec: ProtocolCodec): OutFrame {
+    return (this.plain[codec.index] ??= codec.publicationPush(this.channel, this.pub, PLAIN)!);
+  }
+
+  fullFor(codec: ProtocolCodec): OutFrame {
+    return (this.full[codec.index] ??= codec.publicationPush(this.channel, this.pub, FULL)!);
+  }
+
+  /** The patch frame for a codec, or null when the subscriber must get the full payload. */
+  patchFor(codec: ProtocolCodec): OutFrame | null {
+    let frame = this.patches[codec.index];
+    if (frame === undefined) {
+      if (this.patchBytes === undefined) this.patchBytes = this.prev === undefined ? null : fossilPatch(this.prev, this.pub);
+      frame = this.patchBytes === null ? null : codec.publicationPush(this.channel, this.pub, { kind: 'patch', patch: this.patchBytes });
+      this.patches[codec.index] = frame;
+    }
+    return frame;
+  }
+}
 
 export class Hub {
   private readonly channels = new Map<string, ChannelEntry>();
@@ -74,30 +115,34 @@ export class Hub {
   publish(channel: string, pub: Publication, useDelta: boolean): void {
     const entry = this.channels.get(channel);
     if (entry === undefined) return;
-    let plain: OutFrame | undefined;
-    let full: OutFrame | undefined;
-    let patch: OutFrame | null | undefined;
-    const prev = entry.last;
+    // One codec is the usual case: its plain frame is kept at hand without a lookup.
+    let lastCodec: ProtocolCodec | undefined;
+    let lastPlain: OutFrame | undefined;
+    let frames: PublicationFrames | undefined;
+    const prev = useDelta ? entry.last : undefined;
     for (const sub of entry.subscribers.values()) {
       if (sub.pending !== null) {
         sub.pending.push(pub);
         continue;
       }
+      frames ??= new PublicationFrames(channel, pub, prev);
       if (!sub.delta) {
-        plain ??= new OutFrame(encodePublicationPush(channel, pub));
-        sub.send(plain);
+        if (sub.codec !== lastCodec) {
+          lastCodec = sub.codec;
+          lastPlain = frames.plainFor(sub.codec);
+        }
+        sub.send(lastPlain!);
         continue;
       }
-      if (useDelta && sub.deltaPrimed && prev !== undefined) {
-        if (patch === undefined) patch = deltaFrame(channel, prev, pub);
+      if (sub.deltaPrimed && prev !== undefined) {
+        const patch = frames.patchFor(sub.codec);
         if (patch !== null) {
           sub.send(patch);
           continue;
         }
       }
-      full ??= new OutFrame(encodePublicationPush(channel, pub, JSON.stringify(pub.data)));
       sub.deltaPrimed = true;
-      sub.send(full);
+      sub.send(frames.fullFor(sub.codec));
     }
     if (entry.deltaSubscribers > 0) entry.last = pub;
   }
@@ -106,11 +151,10 @@ export class Hub {
   joinLeave(channel: string, kind: 'join' | 'leave', info: ClientInfo): void {
     const entry = this.channels.get(channel);
     if (entry === undefined) return;
-    let frame: OutFrame | undefined;
+    const frames = new Array<OutFrame | undefined>(CODEC_COUNT);
     for (const sub of entry.subscribers.values()) {
       if (!sub.pushJoinLeave || sub.pending !== null) continue;
-      frame ??= new OutFrame(encodePush(channel, kind, `{"info":${encodeClientInfo(info)}}`));
-      sub.send(frame);
+      sub.send((frames[sub.codec.index] ??= sub.codec.push({ kind, channel, info })));
     }
   }
 
@@ -137,17 +181,15 @@ export class Hub {
   }
 }
 
-/** A fossil patch frame from `prev` to `pub`, or null when a patch would not help or not be valid UTF-8. */
-function deltaFrame(channel: string, prev: Publication, pub: Publication): OutFrame | null {
+/**
+ * The fossil patch from `prev` to `pub`, or null when a patch would not help. Only JSON payloads are
+ * patched (binary payloads always travel in full, so a JSON subscriber's base64 form never needs one).
+ */
+function fossilPatch(prev: Publication, pub: Publication): Uint8Array | null {
+  if (typeof prev.data !== 'string' || typeof pub.data !== 'string') return null;
   const from = Buffer.from(prev.data, 'utf8');
   const to = Buffer.from(pub.data, 'utf8');
   const bytes = createDelta(from, to);
   if (bytes.length >= to.length) return null;
-  let text: string;
-  try {
-    text = utf8Strict.decode(bytes);
-  } catch {
-    return null;
-  }
-  return new OutFrame(encodePublicationPush(channel, pub, JSON.stringify(text), true));
+  return bytes;
 }

@@ -15,7 +15,7 @@ import type { Broker, ControlBus, HistoryResult, PresenceManager, PresenceStats,
 import { NoopControlBus } from '../engine/memory/control.js';
 import { Cluster, type ClusterOptions, type NodeInfo } from './cluster.js';
 import { Disconnects, Errors, ProtocolException, Unsubscribes, type Disconnect } from '../protocol/codes.js';
-import type { ClientInfo, RawJson } from '../protocol/types.js';
+import type { ClientInfo, Payload, RawJson } from '../protocol/types.js';
 import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
 import type { NodeClient } from './node-client.js';
 import { Hub, type HubSubscriber } from './hub.js';
@@ -259,7 +259,7 @@ export class GyreNode {
   }
 
   /** Publishes raw JSON into a channel; throws 102 for an unknown namespace. */
-  async publish(channel: string, data: RawJson, params: PublishParams = {}): Promise<PublishResult> {
+  async publish(channel: string, data: Payload, params: PublishParams = {}): Promise<PublishResult> {
     const resolved = this.rules.resolve(channel);
     const o = resolved.options;
     const keep = resolved.history && params.skipHistory !== true;

@@ -1,7 +1,8 @@
 /** One channel subscription of one client: its options, its state, and its place in the hub. */
-import type { Publication, RawJson, SubscriptionOverride } from '../protocol/types.js';
+import type { Payload, Publication, RawJson, SubscriptionOverride } from '../protocol/types.js';
 
 export type { SubscriptionOverride };
+import type { ProtocolCodec } from '../protocol/codec.js';
 import type { OutFrame } from '../protocol/frame.js';
 import type { Transport } from './transport.js';
 import type { ResolvedChannel } from './channel-rules.js';
@@ -21,7 +22,7 @@ export interface SubscribeSpec {
   deltaAsked?: string | undefined;
   chanInfo?: RawJson | undefined;
   /** Data for the subscribe result / push. */
-  data?: RawJson | undefined;
+  data?: Payload | undefined;
   override?: SubscriptionOverride | undefined;
   expireAt?: number | undefined;
   /** A sub_refresh handler extends the subscription (the client is not asked to). */
@@ -38,6 +39,8 @@ export interface SubscribeSpec {
 export interface ClientSubscriptionSpec {
   /** The connection its publications are written to. */
   transport: Transport;
+  /** The connection's codec. */
+  codec: ProtocolCodec;
   clientId: string;
   resolved: ResolvedChannel;
   /** Channel info attached to the client's presence and publications. */
@@ -69,6 +72,7 @@ export class ClientSubscription implements HubSubscriber {
   refreshRetryAt = 0;
 
   private readonly transport: Transport;
+  readonly codec: ProtocolCodec;
   readonly clientId: string;
   readonly resolved: ResolvedChannel;
   /** Channel info attached to this client's presence and publications (a sub_refresh service may replace it). */
@@ -85,6 +89,7 @@ export class ClientSubscription implements HubSubscriber {
 
   constructor(spec: ClientSubscriptionSpec) {
     this.transport = spec.transport;
+    this.codec = spec.codec;
     this.clientId = spec.clientId;
     this.resolved = spec.resolved;
     this.chanInfo = spec.chanInfo;

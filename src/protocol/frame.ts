@@ -1,14 +1,17 @@
 /**
- * An outgoing message built once: its UTF-8 payload and the complete WebSocket text frame around it.
- * On the fan-out path one `OutFrame` is shared by every subscriber of a channel.
+ * An outgoing message built once: its payload (JSON text as UTF-8, or protobuf bytes) and, built on
+ * first use, the complete WebSocket frame around it (text or binary). On the fan-out path one
+ * `OutFrame` is shared by every subscriber of a channel that speaks its protocol, whatever the
+ * transport: stream transports write `payload` with their own framing.
  */
 import * as wsModule from 'ws';
 
-const FRAME_OPTIONS = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false } as const;
+const TEXT_FRAME = { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false } as const;
+const BINARY_FRAME = { fin: true, opcode: 2, mask: false, readOnly: false, rsv1: false } as const;
 
 /** `ws` exposes its frame builder as `WebSocket.Sender.frame` (not in its published typings). */
 interface FrameBuilder {
-  frame(data: Buffer, options: typeof FRAME_OPTIONS): Buffer[];
+  frame(data: Buffer, options: typeof TEXT_FRAME | typeof BINARY_FRAME): Buffer[];
 }
 const { Sender } = wsModule as unknown as { Sender: FrameBuilder };
 
@@ -18,18 +21,27 @@ export class OutFrame {
    * subscriber with the same queued frames (the usual case on fan-out) writes the same bytes.
    */
   batch: { readonly frames: readonly OutFrame[]; readonly bytes: Buffer } | undefined;
-  /** The UTF-8 payload (one or more JSON objects joined by `\n`). */
+  /** The payload: UTF-8 JSON text (one object), or one varint-length-delimited protobuf message. */
   readonly payload: Buffer;
+  /** True for protobuf payloads (binary WebSocket frames). */
+  readonly binary: boolean;
   private framedCache: Buffer | undefined;
 
-  constructor(text: string) {
-    this.payload = Buffer.from(text, 'utf8');
+  /** A JSON text message, or (as a Buffer) a binary one. */
+  constructor(payload: string | Buffer) {
+    if (typeof payload === 'string') {
+      this.payload = Buffer.from(payload, 'utf8');
+      this.binary = false;
+    } else {
+      this.payload = payload;
+      this.binary = true;
+    }
   }
 
-  /** The whole unmasked text frame (header + payload), built on first use. */
+  /** The whole unmasked WebSocket frame (header + payload), built on first use. */
   get framed(): Buffer {
     if (this.framedCache === undefined) {
-      this.framedCache = Buffer.concat(Sender.frame(this.payload, FRAME_OPTIONS));
+      this.framedCache = Buffer.concat(Sender.frame(this.payload, this.binary ? BINARY_FRAME : TEXT_FRAME));
     }
     return this.framedCache;
   }

@@ -4,25 +4,10 @@
  * {@link CommandDecodeError}: the connection is closed with 3501 "bad request".
  */
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
-import type { Command, CommandMethod } from './types.js';
+import type { Command, CommandMethod, ConnectCommandParams } from './types.js';
+import { CommandDecodeError, type DecodedEntry } from './codec.js';
 
-/** A frame or command that cannot be decoded; `reason` goes to the log. */
-export class CommandDecodeError extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'CommandDecodeError';
-  }
-}
-
-/**
- * A decoded entry of a frame: a command, an empty object (pong), a command with no known method, or
- * a command refused as a bad request (error 107) without closing the connection.
- */
-export type DecodedEntry =
-  | { kind: 'command'; command: Command }
-  | { kind: 'pong' }
-  | { kind: 'unknown'; id: number }
-  | { kind: 'invalid'; id: number; reason: string };
+export { CommandDecodeError, type DecodedEntry };
 
 type Obj = Record<string, unknown>;
 
@@ -175,6 +160,12 @@ function decodeParams(method: CommandMethod, id: number, p: Obj): Command {
     case 'sub_refresh':
       return { id, method, params: { channel: channelOf(p, w), token: optString(p, 'token', w) ?? '' } };
   }
+}
+
+/** A bare ConnectRequest object (unidirectional transports) as connect params. */
+export function decodeConnectObject(value: unknown): ConnectCommandParams {
+  if (!isObj(value)) fail('connect request must be a JSON object');
+  return (decodeParams('connect', 0, value) as Extract<Command, { method: 'connect' }>).params;
 }
 
 /** The command's `id` (0 when absent); throws unless it is a uint32. */

@@ -7,6 +7,12 @@
 /** Serialized JSON text (for example `{"a":1}`), embedded as-is into frames. */
 export type RawJson = string;
 
+/**
+ * A payload (`data`): compact JSON text, or bytes that are not JSON (from protobuf clients or the
+ * API's `b64data`). See protocol/payload.ts.
+ */
+export type Payload = RawJson | Uint8Array;
+
 /** Who sent something: a connection's user and client id, with connection and channel info. */
 export interface ClientInfo {
   user: string;
@@ -17,7 +23,7 @@ export interface ClientInfo {
 
 /** A message published into a channel. */
 export interface Publication {
-  data: RawJson;
+  data: Payload;
   info?: ClientInfo;
   /** Position in the channel's history stream; 0 when the channel keeps no history. */
   offset: number;

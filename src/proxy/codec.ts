@@ -88,8 +88,9 @@ export function valueBytes(value: unknown): Buffer {
 
 // ---- requests: handler side → JSON form ----
 
-function base(ctx: ConnectionContext): JsonMessage {
-  return { client: ctx.client, transport: ctx.transport, protocol: ctx.protocol, encoding: ctx.encoding };
+/** Fields of every request; `encoding` tells how payloads travel in it (`binary`: the `b64*` fields). */
+function base(ctx: ConnectionContext, o: RequestOptions): JsonMessage {
+  return { client: ctx.client, transport: ctx.transport, protocol: ctx.protocol, encoding: o.binary ? 'binary' : 'json' };
 }
 
 /** What a request needs beyond the connection context. */
@@ -104,7 +105,7 @@ function meta(ctx: ConnectionContext, o: RequestOptions): JsonMessage {
 
 export function connectRequest(ctx: ConnectionContext, data: unknown, name: string, version: string, channels: string[], o: RequestOptions): JsonMessage {
   return {
-    ...base(ctx),
+    ...base(ctx, o),
     ...payload(data, o.binary),
     ...(name !== '' && { name }),
     ...(version !== '' && { version }),
@@ -113,23 +114,23 @@ export function connectRequest(ctx: ConnectionContext, data: unknown, name: stri
 }
 
 export function refreshRequest(ctx: ConnectionContext, o: RequestOptions): JsonMessage {
-  return { ...base(ctx), user: ctx.user, ...meta(ctx, o) };
+  return { ...base(ctx, o), user: ctx.user, ...meta(ctx, o) };
 }
 
 export function subscribeRequest(ctx: ConnectionContext, channel: string, token: string, data: unknown, o: RequestOptions): JsonMessage {
-  return { ...base(ctx), user: ctx.user, channel, ...(token !== '' && { token }), ...meta(ctx, o), ...payload(data, o.binary) };
+  return { ...base(ctx, o), user: ctx.user, channel, ...(token !== '' && { token }), ...meta(ctx, o), ...payload(data, o.binary) };
 }
 
 export function publishRequest(ctx: ConnectionContext, channel: string, data: unknown, o: RequestOptions): JsonMessage {
-  return { ...base(ctx), user: ctx.user, channel, ...payload(data, o.binary), ...meta(ctx, o) };
+  return { ...base(ctx, o), user: ctx.user, channel, ...payload(data, o.binary), ...meta(ctx, o) };
 }
 
 export function rpcRequest(ctx: ConnectionContext, method: string, data: unknown, o: RequestOptions): JsonMessage {
-  return { ...base(ctx), user: ctx.user, method, ...payload(data, o.binary), ...meta(ctx, o) };
+  return { ...base(ctx, o), user: ctx.user, method, ...payload(data, o.binary), ...meta(ctx, o) };
 }
 
 export function subRefreshRequest(ctx: ConnectionContext, channel: string, o: RequestOptions): JsonMessage {
-  return { ...base(ctx), user: ctx.user, channel, ...meta(ctx, o) };
+  return { ...base(ctx, o), user: ctx.user, channel, ...meta(ctx, o) };
 }
 
 // ---- results: JSON form → handler fields ----

@@ -128,7 +128,7 @@ export class SocketWriter implements Flushable {
     } else {
       for (let i = 0; i < count; i++) {
         const last = i === count - 1;
-        this.ws.send(queue[i]!.payload, { binary: false }, last ? this.onSent : undefined);
+        this.ws.send(queue[i]!.payload, { binary: queue[i]!.binary }, last ? this.onSent : undefined);
       }
       this.unconfirmed++;
     }

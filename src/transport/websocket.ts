@@ -7,13 +7,15 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { WebsocketConfig } from '../config/types.js';
-import { rawToString } from '../http/request.js';
+import { rawToBuffer } from '../http/request.js';
 import { refuseUpgrade } from '../http/upgrade.js';
 import { closeReason, Disconnects, isCloseCode, type Disconnect } from '../protocol/codes.js';
 import { Client } from '../node/client.js';
 import type { GyreNode } from '../node/node.js';
+import type { ProtocolName } from '../protocol/codec.js';
 import type { OutFrame } from '../protocol/frame.js';
 import { OriginCheck } from './origin.js';
+import type { ConnectionRateLimit } from './rate-limit.js';
 import { SocketWriter } from './socket-writer.js';
 import type { Transport } from '../node/transport.js';
 
@@ -31,7 +33,8 @@ export interface WebSocketLimits {
 /** One WebSocket connection as a {@link Transport}. */
 export class WebSocketTransport implements Transport {
   readonly name = 'websocket';
-  readonly protocol = 'json' as const;
+  readonly unidirectional = false;
+  readonly emulation = false;
   readonly pongs = true;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   private readonly writer: SocketWriter;
@@ -46,6 +49,8 @@ export class WebSocketTransport implements Transport {
     private readonly ws: WebSocket,
     req: IncomingMessage,
     private readonly limits: WebSocketLimits,
+    /** `centrifuge-protobuf` subprotocol (or `?cf_protocol=protobuf`): protobuf; else JSON. */
+    readonly protocol: ProtocolName = 'json',
   ) {
     this.headers = req.headers;
     this.writer = new SocketWriter(ws, {
@@ -99,20 +104,21 @@ export class WebSocketTransport implements Transport {
 export class WebSocketAcceptor {
   private readonly wss: WebSocketServer;
   private readonly origins: OriginCheck;
-  private readonly rate: RateLimit;
 
   constructor(
     private readonly node: GyreNode,
     private readonly config: WebsocketConfig,
+    private readonly rate: ConnectionRateLimit,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.message_size_limit > 0 ? config.message_size_limit : 64 * 1024 * 1024,
       perMessageDeflate: config.compression,
       clientTracking: false,
+      // The protobuf protocol is asked for with its subprotocol; JSON needs none.
+      handleProtocols: (offered) => (offered.has(PROTOBUF_SUBPROTOCOL) ? PROTOBUF_SUBPROTOCOL : false),
     });
     this.origins = new OriginCheck(node.config.client.allowed_origins, node.config.client.insecure);
-    this.rate = new RateLimit(node.config.client.connection_rate_limit);
   }
 
   /** Handles an HTTP upgrade request already routed to this transport's path. */
@@ -131,10 +137,13 @@ export class WebSocketAcceptor {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const transport = new WebSocketTransport(ws, req, {
-      maxQueued: this.node.config.client.queue_max_size,
-      writeTimeout: this.config.write_timeout,
-    });
+    const protocol = ws.protocol === PROTOBUF_SUBPROTOCOL || queryProtocol(req) === 'protobuf' ? 'protobuf' : 'json';
+    const transport = new WebSocketTransport(
+      ws,
+      req,
+      { maxQueued: this.node.config.client.queue_max_size, writeTimeout: this.config.write_timeout },
+      protocol,
+    );
     const client = new Client(this.node, transport);
     transport.onWriteFailure = (d) => {
       const why = d.code === Disconnects.slow.code ? 'outgoing queue full' : 'socket did not drain within websocket.write_timeout';
@@ -142,9 +151,10 @@ export class WebSocketAcceptor {
       client.close(d);
     };
     this.node.accept(client);
+    const binary = protocol === 'protobuf';
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
-      if (isBinary) return client.handleBinary();
-      client.handleFrame(rawToString(data));
+      if (isBinary !== binary) return client.handleWrongFrameKind();
+      client.handleFrame(rawToBuffer(data));
     });
     ws.on('error', (err: Error) => {
       this.node.log.info({ client: client.id, err: err.message }, 'websocket error');
@@ -157,20 +167,12 @@ export class WebSocketAcceptor {
   }
 }
 
-/** `client.connection_rate_limit`: at most `perSecond` new connections in each second (0 = no limit). */
-class RateLimit {
-  private second = 0;
-  private count = 0;
+/** The WebSocket subprotocol of Centrifugo's protobuf client protocol. */
+export const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
 
-  constructor(private readonly perSecond: number) {}
-
-  take(): boolean {
-    if (this.perSecond <= 0) return true;
-    const now = Math.floor(Date.now() / 1000);
-    if (now !== this.second) {
-      this.second = now;
-      this.count = 0;
-    }
-    return ++this.count <= this.perSecond;
-  }
+/** `cf_protocol` of the upgrade URL (SDKs that cannot set a subprotocol use it). */
+function queryProtocol(req: IncomingMessage): string | null {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('cf_protocol');
 }

@@ -157,8 +157,11 @@ test('the response on the wire: {error = 1, result = 2}', async () => {
     assert.deepEqual(await call('Publish', { channel: 'nowhere:x', data: Buffer.from('{}') }), { error: { code: 102, message: 'unknown channel' } });
     const ok = await call('Publish', { channel: 'plain:b', data: Buffer.from('{"v":1}') });
     assert.deepEqual(ok, { result: {} });
-    // Payload bytes that are not JSON: a bad request.
-    assert.deepEqual(await call('Publish', { channel: 'plain:b', data: Buffer.from('not json') }), { error: { code: 107, message: 'bad request' } });
+    // Payload bytes that are not JSON: binary data, published as it is.
+    assert.deepEqual(await call('Publish', { channel: 'plain:b', data: Buffer.from('not json') }), { result: {} });
+    // A JSON text nested too deep is still a bad request.
+    const deep = Buffer.from('['.repeat(2000) + ']'.repeat(2000));
+    assert.deepEqual(await call('Publish', { channel: 'plain:b', data: deep }), { error: { code: 107, message: 'JSON nested deeper than 1024 levels' } });
   } finally {
     raw.close();
   }

@@ -1,8 +1,9 @@
 /**
  * Smoke test of the benchmark harness: a tiny S1 (20 subscribers, one short step at one rate) through
  * the same code path as `npm run bench` — real server processes, real load-generator workers — for
- * Gyre (in-process and HTTP API publishing), the raw ws ceiling and Socket.IO; and a tiny S5 (20
- * subscribers; one node with each engine, two nodes over the real Redis), skipped with a notice when
+ * Gyre (in-process and HTTP API publishing to JSON clients, in-process to protobuf clients), the raw
+ * ws ceiling and Socket.IO; and a tiny S5 (20 subscribers; one node with each engine, two nodes over
+ * the real Redis), skipped with a notice when
  * Redis is not reachable (failed instead with GYRE_REQUIRE_SERVICES=1). It checks that numbers come
  * out, that the report renders and that S5 merges into earlier results; it makes no timing assertion.
  */
@@ -26,7 +27,7 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
 
   assert.deepEqual(res.notes, [], `no scenario failed: ${res.notes.join('; ')}\n${lines.join('\n')}`);
   const rows = res.s1 ?? [];
-  assert.deepEqual(rows.map((r) => r.variant).sort(), ['gyre', 'gyre-http', 'raw', 'sio']);
+  assert.deepEqual(rows.map((r) => r.variant).sort(), ['gyre', 'gyre-http', 'gyre-pb', 'raw', 'sio']);
   for (const row of rows) {
     assert.equal(row.connected, 20, `${row.variant}: all subscribers connected`);
     assert.equal(row.steps.length, 1, `${row.variant}: one step`);
@@ -42,6 +43,8 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
   const text = consoleReport(res);
   assert.match(text, /S1 fan-out/);
   assert.match(text, /Gyre \(HTTP API\)/);
+  assert.match(text, /Gyre \(protobuf\)/);
+  assert.match(text, /protobuf ≥ 1\.0 × JSON delivered msg\/s/);
   const dir = mkdtempSync(join(tmpdir(), 'gyre-bench-smoke-'));
   try {
     const written = writeResults(res, { dir, name: 'smoke', chartPrefix: 'smoke-', markdownFile: join(dir, 'BENCHMARKS.md') });
@@ -52,6 +55,7 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
     const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
     assert.match(md, /## S1 fan-out/);
     assert.match(md, /smoke-s1-throughput\.svg/);
+    assert.match(md, /\| Gyre \(protobuf\) \|/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

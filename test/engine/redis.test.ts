@@ -52,7 +52,7 @@ class Recorder implements BrokerEventHandler {
     this.lost.push([...channels]);
   }
   datas(channel: string): string[] {
-    return this.pubs.filter((p) => p.channel === channel).map((p) => p.pub.data);
+    return this.pubs.filter((p) => p.channel === channel).map((p) => String(p.pub.data));
   }
 }
 

@@ -27,6 +27,8 @@ export interface FakeTransportOptions {
 export class FakeTransport implements Transport {
   readonly name: string;
   readonly protocol = 'json' as const;
+  readonly unidirectional = false;
+  readonly emulation = false;
   readonly pongs: boolean;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Every frame accepted by {@link send}, in order. */

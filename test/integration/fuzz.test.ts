@@ -5,8 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import WebSocket from 'ws';
 import { Disconnects } from '../../src/protocol/codes.js';
+import { PROTOBUF_SUBPROTOCOL } from '../../src/transport/websocket.js';
 import { once, startGyre, until, type TestGyre } from '../helpers/gyre.js';
+import { waitFor } from '../helpers/wait.js';
 
 let gyre: TestGyre;
 const ROUNDS = Number(process.env['GYRE_FUZZ_ROUNDS'] ?? 40);
@@ -116,4 +121,75 @@ test('hundreds of garbage frames from many sockets: each ends with a documented 
   await until(() => gyre.server.node.clientCount === 1, 'only the bystander to stay connected');
   const errors = gyre.logs.filter((l) => l.level >= 50);
   assert.deepEqual(errors, [], 'no error-level log line: every bad input was an expected, handled case');
+});
+
+test('protobuf: hundreds of mutated, truncated and random binary frames end with documented codes, the server keeps serving', async () => {
+  const root = protobuf.loadSync(fileURLToPath(new URL('../../proto/client.proto', import.meta.url)));
+  const Command = root.lookupType('centrifugal.centrifuge.protocol.Command');
+  const delimited = (cmd: object): Buffer => Buffer.from(Command.encodeDelimited(Command.fromObject(cmd)).finish());
+  const json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
+  const valid = [
+    { id: 2, subscribe: { channel: 'news', recover: true, epoch: 'x', offset: 3, delta: 'fossil' } },
+    { id: 3, publish: { channel: 'news', data: json({ a: 1 }) } },
+    { id: 4, history: { channel: 'news', limit: 10, since: { offset: 1, epoch: 'e' }, reverse: true } },
+    { id: 5, presence: { channel: 'news' } },
+    { id: 6, rpc: { method: 'm', data: json([1, 2]) } },
+    { id: 7, refresh: { token: 'abc' } },
+    { id: 8, sub_refresh: { channel: 'news', token: 'abc' } },
+    { id: 9, unsubscribe: { channel: 'news' } },
+    { send: { data: json('x') } },
+  ].map(delimited);
+  const r = rng(20261206);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const garbage = (): Buffer => {
+    const base = pick(valid);
+    const kind = r();
+    if (kind < 0.35) {
+      const b = Buffer.from(base);
+      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n; i++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+      return b;
+    }
+    if (kind < 0.55) return base.subarray(0, Math.floor(r() * base.length));
+    if (kind < 0.7) return Buffer.from(Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256)));
+    if (kind < 0.8) return Buffer.concat([base, pick(valid), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])]);
+    if (kind < 0.85) return Buffer.alloc(5000, 0x7f);
+    return base;
+  };
+  const token = await gyre.token('pb-fuzzer');
+  const bystander = gyre.client({ token: await gyre.token('pb-bystander') });
+  const watched = bystander.newSubscription('pb-news');
+  const got: unknown[] = [];
+  watched.on('publication', (ctx) => got.push(ctx.data));
+  const subscribed = once(watched, 'subscribed');
+  watched.subscribe();
+  bystander.connect();
+  await subscribed;
+  const before = gyre.server.node.clientCount;
+
+  let closedByServer = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const ws = new WebSocket(gyre.wsUrl, PROTOBUF_SUBPROTOCOL);
+    ws.on('error', () => {});
+    const closed = waitFor<number>(`round ${round}: the protobuf connection to end`, (resolve) => {
+      ws.on('close', (code: number) => resolve(code));
+    });
+    await once(ws, 'open', `round ${round}: protobuf socket open`);
+    if (r() < 0.5) ws.send(delimited({ id: 1, connect: { token } }));
+    for (let i = 0; i < 10 && ws.readyState === ws.OPEN; i++) ws.send(garbage());
+    const closedByUs = ws.readyState === ws.OPEN;
+    if (closedByUs) ws.close(1000);
+    const code = await closed;
+    if (code !== 1000 && code !== 1005) {
+      assert.ok(DOCUMENTED.has(code), `round ${round}: the server closed with ${code}, not a documented code`);
+      closedByServer++;
+    }
+    if (round % 10 === 9) {
+      await gyre.api('publish', { channel: 'pb-news', data: { round } });
+      await until(() => got.some((d) => (d as { round?: number }).round === round), `the bystander to receive round ${round}`);
+    }
+  }
+  assert.ok(closedByServer >= ROUNDS / 4, `the server closed only ${closedByServer} of ${ROUNDS} protobuf connections`);
+  await until(() => gyre.server.node.clientCount === before, 'only the bystanders to stay connected');
+  const errors = gyre.logs.filter((l) => l.level >= 50);
+  assert.deepEqual(errors, [], 'no error-level log line: every bad protobuf input was an expected, handled case');
 });

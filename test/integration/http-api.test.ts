@@ -99,8 +99,11 @@ describe('HTTP API methods', () => {
       h['publications'].map((p: Json) => p['data']),
       [{ from: 'b64' }],
     );
-    // b64data that is not JSON cannot travel over the JSON protocol.
-    assert.equal(await errCode(gyre, 'publish', { channel: 'pub-b64', b64data: Buffer.from('not json').toString('base64') }), 107);
+    // b64data that is not JSON is binary data: kept as bytes, returned as b64data.
+    const binary = Buffer.from([0x00, 0xff, 0x10, 0x80]).toString('base64');
+    await ok(gyre, 'publish', { channel: 'pub-b64', b64data: binary });
+    const h2 = await ok(gyre, 'history', { channel: 'pub-b64', limit: 10 });
+    assert.deepEqual(h2['publications'][1], { b64data: binary, offset: 2 });
   });
 
   test('publish with skip_history reaches subscribers but leaves history unchanged', async () => {

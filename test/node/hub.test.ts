@@ -11,6 +11,9 @@ import { applyDelta } from 'fossil-delta';
 import { Hub, type HubSubscriber } from '../../src/node/hub.js';
 import { INTERNAL_CHANNEL_PREFIX } from '../../src/node/channel-rules.js';
 import type { OutFrame } from '../../src/protocol/frame.js';
+import type { ProtocolCodec } from '../../src/protocol/codec.js';
+import { jsonCodec, uniJsonCodec } from '../../src/protocol/json-codec.js';
+import { protobufCodec } from '../../src/protocol/protobuf-codec.js';
 import type { ClientInfo, Publication } from '../../src/protocol/types.js';
 
 /** A subscriber recording the frames it was sent. */
@@ -25,8 +28,12 @@ class FakeSub implements HubSubscriber {
 
   constructor(
     readonly clientId: string,
-    readonly opts: { delta?: boolean; pushJoinLeave?: boolean } = {},
+    readonly opts: { delta?: boolean; pushJoinLeave?: boolean; codec?: ProtocolCodec } = {},
   ) {}
+
+  get codec(): ProtocolCodec {
+    return this.opts.codec ?? jsonCodec;
+  }
 
   get delta(): boolean {
     return this.opts.delta === true;
@@ -56,8 +63,8 @@ class FakeSub implements HubSubscriber {
 }
 
 /** A publication of `data` (serialized here). */
-function pub(data: unknown, offset = 0, extra: Partial<Publication> = {}): Publication {
-  return { data: JSON.stringify(data), offset, ...extra };
+function pub(data: unknown, offset = 0, extra: Partial<Publication> = {}): Publication & { data: string } {
+  return { offset, ...extra, data: JSON.stringify(data) };
 }
 
 function text(frame: OutFrame): string {
@@ -490,3 +497,37 @@ describe('join and leave', () => {
     assert.equal(quiet.frames.length, 0);
   });
 });
+
+describe('hub: one frame per codec', () => {
+  test('subscribers of one codec share one frame; each codec gets its own, built once', () => {
+    const hub = new Hub();
+    // Three JSON subscribers (say WebSocket, HTTP-streaming and SSE connections), two protobuf, one unidirectional JSON.
+    const json = [new FakeSub('j1'), new FakeSub('j2'), new FakeSub('j3')];
+    const pb = [new FakeSub('p1', { codec: protobufCodec }), new FakeSub('p2', { codec: protobufCodec })];
+    const uni = new FakeSub('u1', { codec: uniJsonCodec });
+    for (const s of [json[0]!, pb[0]!, json[1]!, uni, pb[1]!, json[2]!]) hub.add('ch', s);
+    hub.publish('ch', pub({ n: 1 }, 7), false);
+    assert.strictEqual(json[0]!.last, json[1]!.last);
+    assert.strictEqual(json[1]!.last, json[2]!.last);
+    assert.strictEqual(pb[0]!.last, pb[1]!.last);
+    assert.notStrictEqual(json[0]!.last, pb[0]!.last);
+    assert.equal(text(json[0]!.last), '{"push":{"channel":"ch","pub":{"data":{"n":1},"offset":7}}}');
+    assert.equal(text(uni.last), '{"channel":"ch","pub":{"data":{"n":1},"offset":7}}');
+    assert.equal(pb[0]!.last.binary, true);
+    assert.ok(pb[0]!.last.payload.includes(Buffer.from('{"n":1}')), 'the protobuf frame carries the JSON bytes');
+  });
+
+  test('join pushes are built once per codec too', () => {
+    const hub = new Hub();
+    const a = new FakeSub('a', { pushJoinLeave: true });
+    const b = new FakeSub('b', { pushJoinLeave: true });
+    const p = new FakeSub('p', { pushJoinLeave: true, codec: protobufCodec });
+    const q = new FakeSub('q', { pushJoinLeave: true, codec: protobufCodec });
+    for (const s of [a, p, b, q]) hub.add('ch', s);
+    hub.joinLeave('ch', 'join', { user: 'u', client: 'c' });
+    assert.strictEqual(a.last, b.last);
+    assert.strictEqual(p.last, q.last);
+    assert.notStrictEqual(a.last, p.last);
+  });
+});
+

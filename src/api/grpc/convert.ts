@@ -6,6 +6,7 @@
  */
 import { Errors, ProtocolException } from '../../protocol/codes.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../../protocol/json-depth.js';
+import { bytesToValue } from '../../protocol/payload.js';
 import { BATCH_METHOD_NAMES, type ApiMethod } from '../types.js';
 
 export type Message = Record<string, unknown>;
@@ -30,6 +31,17 @@ export const API_METHODS = {
 
 export type GrpcMethod = keyof typeof API_METHODS;
 
+/**
+ * Request payload bytes → the JSON value (empty bytes: absent); bytes that are not JSON stay bytes
+ * (binary data, as Centrifugo's gRPC API takes it).
+ */
+export function fromPayloadBytes(v: unknown): unknown {
+  if (!(v instanceof Uint8Array) || v.byteLength === 0) return undefined;
+  const text = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
+  if (jsonTooDeep(text)) throw new ProtocolException({ code: Errors.badRequest.code, message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
+  return bytesToValue(v);
+}
+
 /** Bytes of JSON text → the JSON value (empty bytes: absent); bytes that are not JSON are a bad request. */
 export function fromBytes(v: unknown): unknown {
   if (!(v instanceof Uint8Array) || v.byteLength === 0) return undefined;
@@ -42,8 +54,9 @@ export function fromBytes(v: unknown): unknown {
   }
 }
 
-/** A JSON value → bytes of JSON text (undefined stays absent). */
+/** A JSON value → bytes of JSON text (undefined stays absent; bytes stay as they are). */
 export function toBytes(v: unknown): Buffer | undefined {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   return v === undefined || v === null ? undefined : Buffer.from(JSON.stringify(v));
 }
 
@@ -88,7 +101,7 @@ export function requestToParams(method: ApiMethod, req: Message): Message {
       }),
     };
   }
-  return mapKeys(req, REQUEST_PAYLOADS[method], fromBytes);
+  return mapKeys(req, REQUEST_PAYLOADS[method], fromPayloadBytes);
 }
 
 /** Params (JSON form) → a request message (protobuf form): the client's direction. */
@@ -126,6 +139,11 @@ function convertResult(method: ApiMethod, r: Message, fn: (v: unknown) => unknow
         ...r,
         publications: pubs.map((p) => {
           const out = mapKeys(p, ['data'], fn);
+          // Binary data: `b64data` in the JSON form, the bytes themselves in protobuf.
+          if (typeof out['b64data'] === 'string') {
+            out['data'] = Buffer.from(out['b64data'], 'base64');
+            delete out['b64data'];
+          }
           if (out['info'] !== undefined) out['info'] = clientInfo(out['info'], fn);
           return out;
         }),

@@ -4,6 +4,7 @@ import { checkEngine } from './engine.js';
 import { checkEvents } from './events.js';
 import { checkGeneral } from './general.js';
 import { checkProxies } from './proxy.js';
+import { checkTransports } from './transports.js';
 import type { CheckReport } from './report.js';
 
 export type { CheckReport } from './report.js';
@@ -14,4 +15,5 @@ export function checkAcrossKeys(config: GyreConfig, raw: Record<string, unknown>
   checkProxies(config, report);
   checkEvents(config, report);
   checkEngine(config, report);
+  checkTransports(config, report);
 }

@@ -1,5 +1,5 @@
 /** Definition of `client`: connection tokens, limits and timing of client connections. */
-import { bool, duration, int, notEnforced, section, str, strings, unixSeconds } from '../keys.js';
+import { bool, duration, int, notEnforced, objectList, section, str, strings, unixSeconds } from '../keys.js';
 import { clientProxy } from './proxy.js';
 
 const tokenFields = {
@@ -64,6 +64,28 @@ export const client = section(
       },
       "Server-side subscription of each connection to its user's channel.",
     ),
+    connect_code_to_unidirectional_disconnect: section(
+      {
+        enabled: bool(false, 'Map the codes of refused connects on unidirectional transports with transforms.'),
+        transforms: objectList(
+          section(
+            {
+              code: int(0, 'The error code the connect was refused with (e.g. 109, 103, or an application code).'),
+              to: section(
+                {
+                  code: int(0, 'The disconnect code sent instead.'),
+                  reason: str('', 'The disconnect reason (ASCII).'),
+                },
+                'The disconnect.',
+              ),
+            },
+            'One error code and its disconnect.',
+          ),
+          'Error codes and the disconnects that replace them.',
+        ),
+      },
+      'Disconnect codes of refused connects on unidirectional transports (default: 109/110 → 3005, 111 → 3013, 103 → 3507, others 3004).',
+    ),
     proxy: clientProxy,
   },
   'Client connections: tokens, limits and timing.',
@@ -75,7 +97,6 @@ export const client = section(
       'connect_include_server_time',
       'insecure_skip_token_signature_verify',
       'user_id_http_header',
-      'connect_code_to_unidirectional_disconnect',
     ],
   },
 );

@@ -3,7 +3,7 @@
  * epochs, and idempotent publishes. Publications reach the node's hub synchronously.
  */
 import { randomBytes } from 'node:crypto';
-import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../protocol/types.js';
+import type { ClientInfo, Publication, Payload, StreamPosition } from '../../protocol/types.js';
 import type {
   Broker,
   BrokerEventHandler,
@@ -38,7 +38,7 @@ export class MemoryBroker implements Broker {
 
   async unsubscribe(_channel: string): Promise<void> {}
 
-  async publish(channel: string, data: RawJson, opts: PublishOptions): Promise<PublishResult> {
+  async publish(channel: string, data: Payload, opts: PublishOptions): Promise<PublishResult> {
     const now = Date.now();
     const key = opts.idempotencyKey ? `${channel}\u0000${opts.idempotencyKey}` : undefined;
     if (key !== undefined) {

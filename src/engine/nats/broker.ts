@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { Errors, ProtocolException } from '../../protocol/codes.js';
-import type { ClientInfo, RawJson } from '../../protocol/types.js';
+import type { ClientInfo, Payload } from '../../protocol/types.js';
 import type {
   Broker,
   BrokerEventHandler,
@@ -91,7 +91,7 @@ export class NatsBroker implements Broker, NatsListener {
     else handler.onLeave(channel, ev.info);
   }
 
-  async publish(channel: string, data: RawJson, opts: PublishOptions): Promise<PublishResult> {
+  async publish(channel: string, data: Payload, opts: PublishOptions): Promise<PublishResult> {
     const position = { offset: 0, epoch: '' };
     const body = encodePublicationBody(data, opts.info, opts.tags, opts.useDelta === true);
     this.conn.publish(this.subject(channel), encodePublication(position, body));

@@ -5,7 +5,7 @@
  * hub. See {@link RedisKeys} for the layout and `../wire.ts` for the message format.
  */
 import type { Logger } from 'pino';
-import type { ClientInfo, Publication, RawJson } from '../../protocol/types.js';
+import type { ClientInfo, Publication, Payload } from '../../protocol/types.js';
 import { newEpoch } from '../memory/broker.js';
 import type {
   Broker,
@@ -72,7 +72,7 @@ export class RedisBroker implements Broker, ShardListener {
     return this.shards.shardFor(channel).unsubscribe(this.shards.keys.clientChannel(channel));
   }
 
-  async publish(channel: string, data: RawJson, opts: PublishOptions): Promise<PublishResult> {
+  async publish(channel: string, data: Payload, opts: PublishOptions): Promise<PublishResult> {
     const keys = this.shards.keys;
     const shard = this.shards.shardFor(channel);
     const { size, ttl, metaTtl } = opts.history;
