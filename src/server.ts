@@ -1,13 +1,14 @@
 /**
- * A Gyre server: one HTTP server carrying the WebSocket transport, the unidirectional ones
- * (`uni_websocket`, `uni_http_stream`, `uni_sse`, when enabled), the server API and the health
- * endpoint, around a {@link GyreNode}. Starts listening on `http_server.port` and shuts down
- * gracefully.
+ * A Gyre server: one HTTP server carrying the WebSocket transport, the SDK's emulation fallbacks
+ * (`http_stream`, `sse` and their emulation endpoint) and the unidirectional transports
+ * (`uni_websocket`, `uni_http_stream`, `uni_sse`), when enabled, the server API and the health
+ * endpoint, around a {@link GyreNode}; the gRPC server API and `uni_grpc` listen on ports of their
+ * own. Starts listening on `http_server.port` and shuts down gracefully.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ServerApi } from './api/server-api.js';
 import type { GrpcApiServer } from './api/grpc/server.js';
@@ -27,9 +28,13 @@ import type { Handlers } from './handlers/pipeline.js';
 import { ProxyCalls } from './proxy/calls.js';
 import { GyreNode } from './node/node.js';
 import { Disconnects } from './protocol/codes.js';
+import { EmulationAcceptor } from './transport/emulation.js';
+import { HttpStreamAcceptor } from './transport/http-stream.js';
 import { OriginCheck } from './transport/origin.js';
+import { SseAcceptor } from './transport/sse.js';
 import { UniHttpStreamAcceptor } from './transport/uni-http-stream.js';
 import { UniSseAcceptor } from './transport/uni-sse.js';
+import type { UniGrpcServer } from './transport/uni-grpc.js';
 import { ConnectionRateLimit } from './transport/rate-limit.js';
 import { UniWebSocketAcceptor } from './transport/uni-websocket.js';
 import { WebSocketAcceptor } from './transport/websocket.js';
@@ -60,18 +65,28 @@ export class GyreServer {
   /** The engine in use, for logs: "memory", "redis", "broker nats, presence redis", "custom". */
   readonly engine: string;
   readonly http: Server;
+  /** Open TCP connections of the listener, to drop those that never sent a byte at shutdown. */
+  private readonly sockets = new Set<Socket>();
   private readonly httpApi: HttpApi;
   private readonly websocket: WebSocketAcceptor;
   /** The unidirectional transports, when enabled. */
   private readonly uniWebsocket: UniWebSocketAcceptor | undefined;
   private readonly uniHttpStream: UniHttpStreamAcceptor | undefined;
   private readonly uniSse: UniSseAcceptor | undefined;
+  /** The SDK's emulation fallbacks and the endpoint of their commands, when enabled. */
+  private readonly httpStream: HttpStreamAcceptor | undefined;
+  private readonly sse: SseAcceptor | undefined;
+  private readonly emulation: EmulationAcceptor | undefined;
   private readonly eventsServer: EventsServer | undefined;
   private stopping: Promise<void> | undefined;
   /** The internal endpoints' own server, when `http_server.internal_port` is set. */
   private readonly internal: Server | undefined;
   /** The gRPC server API, once started (`grpc_api.enabled`). */
   private grpcApi: GrpcApiServer | undefined;
+  /** The unidirectional gRPC server, once started (`uni_grpc.enabled`). */
+  private uniGrpc: UniGrpcServer | undefined;
+  /** `client.connection_rate_limit`, shared by every transport of the node. */
+  private readonly connectionRate: ConnectionRateLimit;
 
   constructor(private readonly opts: GyreServerOptions) {
     const { config } = opts;
@@ -99,12 +114,15 @@ export class GyreServer {
     this.api = new ServerApi(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     // One connection rate limit for every transport of the node.
-    const rate = new ConnectionRateLimit(config.client.connection_rate_limit);
+    const rate = (this.connectionRate = new ConnectionRateLimit(config.client.connection_rate_limit));
     this.websocket = new WebSocketAcceptor(this.node, config.websocket, rate);
     const origins = new OriginCheck(config.client.allowed_origins, config.client.insecure);
     if (config.uni_websocket.enabled) this.uniWebsocket = new UniWebSocketAcceptor(this.node, config.uni_websocket, origins, rate);
     if (config.uni_http_stream.enabled) this.uniHttpStream = new UniHttpStreamAcceptor(this.node, config.uni_http_stream, origins, rate);
     if (config.uni_sse.enabled) this.uniSse = new UniSseAcceptor(this.node, config.uni_sse, origins, rate);
+    if (config.http_stream.enabled) this.httpStream = new HttpStreamAcceptor(this.node, config.http_stream, origins, rate);
+    if (config.sse.enabled) this.sse = new SseAcceptor(this.node, config.sse, origins, rate);
+    if (config.http_stream.enabled || config.sse.enabled) this.emulation = new EmulationAcceptor(this.node, config.emulation, origins);
     if (config.events.enabled) {
       this.eventsServer = new EventsServer({ node: this.node, createListener: (handler) => listenerServer(config, handler) });
     }
@@ -116,6 +134,10 @@ export class GyreServer {
       });
     }
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.http.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.http.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
       log.debug({ err: err.message, code: err.code }, 'bad or timed-out HTTP request');
       answerClientError(err, socket);
@@ -150,6 +172,7 @@ export class GyreServer {
     if (this.internal !== undefined) await listenOn(this.internal, this.config.http_server.internal_port, host);
     await this.eventsServer?.listening(host ?? '', bound);
     await this.startGrpcApi();
+    await this.startUniGrpc();
     return bound;
   }
 
@@ -163,6 +186,18 @@ export class GyreServer {
     if (!this.config.grpc_api.enabled || this.grpcApi !== undefined) return;
     const { GrpcApiServer: Api } = await import('./api/grpc/server.js');
     this.grpcApi = await Api.start(this.api, this.config.grpc_api, this.node.log);
+  }
+
+  /** The port of the unidirectional gRPC server (`uni_grpc`), once listening; undefined when disabled. */
+  get uniGrpcPort(): number | undefined {
+    return this.uniGrpc?.port;
+  }
+
+  /** Starts the unidirectional gRPC server when `uni_grpc.enabled` (on its own port; gRPC loads only then). */
+  private async startUniGrpc(): Promise<void> {
+    if (!this.config.uni_grpc.enabled || this.uniGrpc !== undefined || this.stopping !== undefined) return;
+    const { UniGrpcServer: Uni } = await import('./transport/uni-grpc.js');
+    this.uniGrpc = await Uni.start(this.node, this.config.uni_grpc, this.connectionRate);
   }
 
   /**
@@ -193,18 +228,20 @@ export class GyreServer {
     const bound = typeof address === 'object' && address !== null ? address : undefined;
     await this.eventsServer?.listening(bound?.address ?? '', bound?.port ?? 0);
     await this.startGrpcApi();
+    await this.startUniGrpc();
   }
 
   /**
-   * Serves the server API, the health endpoint and the unidirectional HTTP streams (when enabled)
-   * for a request of a host server; returns false (touching nothing) when the path is not Gyre's.
+   * Serves the server API, the health endpoint and the HTTP streams (`http_stream`, `sse` with the
+   * emulation endpoint, `uni_http_stream`, `uni_sse`, when enabled) for a request of a host
+   * server; returns false (touching nothing) when the path is not Gyre's.
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req);
     const ours =
       (this.config.health.enabled && path === this.config.health.handler_prefix) ||
       (!this.config.http_api.disabled && this.httpApi.matches(path)) ||
-      this.uniStreamFor(path) !== undefined;
+      this.streamFor(path) !== undefined;
     if (ours) this.onRequest(req, res);
     return ours;
   }
@@ -255,7 +292,7 @@ export class GyreServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.internal === undefined && this.serveInternal(req, res)) return;
     const path = pathOf(req);
-    const stream = this.uniStreamFor(path);
+    const stream = this.streamFor(path);
     if (stream !== undefined) {
       if (this.stopping !== undefined) return refuse(res, 503, 'shutting down');
       return stream.handle(req, res);
@@ -269,8 +306,11 @@ export class GyreServer {
     send(res, 404, { error: 'not found' });
   }
 
-  /** The enabled unidirectional HTTP stream served at `path`, if any. */
-  private uniStreamFor(path: string): UniHttpStreamAcceptor | UniSseAcceptor | undefined {
+  /** The enabled HTTP stream (or the emulation endpoint) served at `path`, if any. */
+  private streamFor(path: string): { handle(req: IncomingMessage, res: ServerResponse): void } | undefined {
+    if (this.emulation !== undefined && path === this.config.emulation.handler_prefix) return this.emulation;
+    if (this.httpStream !== undefined && path === this.config.http_stream.handler_prefix) return this.httpStream;
+    if (this.sse !== undefined && path === this.config.sse.handler_prefix) return this.sse;
     if (this.uniHttpStream !== undefined && path === this.config.uni_http_stream.handler_prefix) return this.uniHttpStream;
     if (this.uniSse !== undefined && path === this.config.uni_sse.handler_prefix) return this.uniSse;
     return undefined;
@@ -287,6 +327,8 @@ export class GyreServer {
 
   private async doShutdown(): Promise<void> {
     const grpcApi = this.grpcApi?.close();
+    // New calls are refused now; those open end with the node's shutdown below (3001 pushes).
+    const uniGrpc = this.uniGrpc?.close(Math.max(this.config.shutdown.timeout, 1));
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     this.internal?.close();
@@ -295,6 +337,10 @@ export class GyreServer {
     await this.node.shutdown(Disconnects.shutdown);
     this.websocket.close();
     this.uniWebsocket?.close();
+    // Streams that ended leave idle keep-alive connections; connections opened but never used (HTTP
+    // clients keep spares) are neither idle nor busy to Node: neither may hold the shutdown.
+    this.http.closeIdleConnections();
+    for (const socket of this.sockets) if (socket.bytesRead === 0) socket.destroy();
     const timeout = this.config.shutdown.timeout;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {
@@ -305,6 +351,7 @@ export class GyreServer {
     if (timer) clearTimeout(timer);
     this.http.closeAllConnections();
     await grpcApi;
+    await uniGrpc;
   }
 }
 

@@ -57,8 +57,8 @@ const FLAT_GRPC_API: ReadonlyArray<[key: string, path: readonly string[]]> = [
   ['grpc_api_max_receive_message_size', ['max_receive_message_size']],
 ];
 
-/** Transports switched on by a boolean of the same name in older releases (`"uni_websocket": true`). */
-const FLAT_TRANSPORT_SWITCHES: readonly string[] = ['uni_websocket', 'uni_http_stream', 'uni_sse'];
+/** Transports switched on by a boolean of the same name in older releases (`"uni_websocket": true`, `"sse": true`). */
+const FLAT_TRANSPORT_SWITCHES: readonly string[] = ['http_stream', 'sse', 'uni_websocket', 'uni_http_stream', 'uni_sse', 'uni_grpc'];
 
 /** A lifted tree, which v6 keys came from which flat key (for messages), and the flat keys that could not be read. */
 export interface LiftedConfig {
@@ -79,7 +79,7 @@ const present = (v: unknown): boolean => v !== undefined && v !== null;
  * namespace, or inside a namespace) become `*_proxy_enabled`; `proxy_http_headers` and the other
  * common keys apply to every event's proxy. `grpc_api: true`, `grpc_api_address`,
  * `grpc_api_port`, `grpc_api_key` ... become `grpc_api.*`; `uni_websocket: true` (and
- * `uni_http_stream`, `uni_sse`) becomes `uni_websocket.enabled`. An on/off switch that is not a boolean
+ * `uni_http_stream`, `uni_sse`, `http_stream`, `sse`) becomes `uni_websocket.enabled`. An on/off switch that is not a boolean
  * is a problem (and is not applied).
  */
 export function liftLegacyKeys(input: unknown): LiftedConfig {

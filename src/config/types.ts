@@ -42,6 +42,15 @@ export type HttpApiConfig = Static<typeof D.httpApi>;
 /** `websocket`. */
 export type WebsocketConfig = Static<typeof D.websocket>;
 
+/** `http_stream`: the bidirectional HTTP-streaming transport (the JS SDK's fallback). */
+export type HttpStreamConfig = Static<typeof D.httpStream>;
+
+/** `sse`: the bidirectional Server-Sent Events transport (the JS SDK's fallback). */
+export type SseConfig = Static<typeof D.sse>;
+
+/** `emulation`: the endpoint of the commands of `http_stream` and `sse` connections. */
+export type EmulationConfig = Static<typeof D.emulation>;
+
 /** `uni_websocket`: the unidirectional WebSocket transport. */
 export type UniWebsocketConfig = Static<typeof D.uniWebsocket>;
 
@@ -50,6 +59,9 @@ export type UniHttpStreamConfig = Static<typeof D.uniHttpStream>;
 
 /** `uni_sse`: the unidirectional Server-Sent Events transport. */
 export type UniSseConfig = Static<typeof D.uniSse>;
+
+/** `uni_grpc`: the unidirectional gRPC transport. */
+export type UniGrpcConfig = Static<typeof D.uniGrpc>;
 
 /** `connect_code_to_http_response` of `uni_http_stream` / `uni_sse`. */
 export type ConnectCodeToHttpResponseConfig = UniHttpStreamConfig['connect_code_to_http_response'];

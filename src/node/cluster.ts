@@ -10,11 +10,16 @@
  * - Surveys ask every live node for its part of an answer (the channels API) and gather the replies
  *   sent back to the asking node, waiting for all known nodes or `surveyTimeout`.
  *
+ * - Commands an emulation endpoint took for a session another node holds (`http_stream`, `sse`)
+ *   are sent to that node alone, at most once, without waiting for an acknowledgement.
+ *
  * Messages are JSON: `{"t": type, "from": node id, ...}` with type `info` (`n`: node info),
- * `leave`, `api` (`m` method, `p` params), `survey` (`id`, `op`, `p`) and `reply` (`id`, `r`).
+ * `leave`, `api` (`m` method, `p` params), `survey` (`id`, `op`, `p`), `reply` (`id`, `r`) and
+ * `emulation` (`s` session, `e` protocol, `d` the commands: JSON text, or protobuf as base64).
  */
 import type { Logger } from 'pino';
 import type { ControlBus } from '../engine/types.js';
+import type { ProtocolName } from '../protocol/codec.js';
 
 /** What `/api/info` says about a node. */
 export interface NodeInfo {
@@ -45,8 +50,11 @@ export interface ClusterHandler {
   survey(op: string, params: Record<string, unknown>): Promise<unknown>;
 }
 
+/** Called with the commands another node's emulation endpoint took for a session of this node. */
+export type EmulationHandler = (session: string, protocol: ProtocolName, data: Buffer) => void;
+
 interface ControlMessage {
-  t: 'info' | 'leave' | 'api' | 'survey' | 'reply';
+  t: 'info' | 'leave' | 'api' | 'survey' | 'reply' | 'emulation';
   from: string;
   n?: NodeInfo;
   m?: string;
@@ -54,6 +62,9 @@ interface ControlMessage {
   id?: number;
   op?: string;
   r?: unknown;
+  s?: string;
+  e?: ProtocolName;
+  d?: string;
 }
 
 interface PendingSurvey {
@@ -66,6 +77,7 @@ export class Cluster {
   private readonly nodes = new Map<string, { info: NodeInfo; seenAt: number }>();
   private readonly surveys = new Map<number, PendingSurvey>();
   private handler: ClusterHandler | undefined;
+  private emulationHandler: EmulationHandler | undefined;
   private nodeId = '';
   private timer: NodeJS.Timeout | undefined;
   private surveySeq = 0;
@@ -90,6 +102,11 @@ export class Cluster {
     this.handler = handler;
   }
 
+  /** Sets who takes the emulation commands other nodes forward to this one (the node's sessions). */
+  setEmulationHandler(handler: EmulationHandler): void {
+    this.emulationHandler = handler;
+  }
+
   async start(nodeId: string): Promise<void> {
     this.nodeId = nodeId;
     this.running = true;
@@ -112,6 +129,22 @@ export class Cluster {
   otherNodes(): string[] {
     this.prune(Date.now());
     return [...this.nodes.keys()];
+  }
+
+  /** True when `nodeId` is another live node of the cluster. */
+  knows(nodeId: string): boolean {
+    this.prune(Date.now());
+    return this.nodes.has(nodeId);
+  }
+
+  /**
+   * Sends commands posted to this node's emulation endpoint to the node holding the session: at
+   * most once, resolved once handed to the bus (rejects when the bus fails). That node drops them,
+   * with a log line, when the session is gone.
+   */
+  async sendEmulation(nodeId: string, session: string, protocol: ProtocolName, data: Buffer): Promise<void> {
+    const d = protocol === 'json' ? data.toString('utf8') : data.toString('base64');
+    await this.bus.publishTo(nodeId, JSON.stringify({ t: 'emulation', from: this.nodeId, s: session, e: protocol, d } satisfies ControlMessage));
   }
 
   /** Sends a server API command to every other node (they apply it to their connections). */
@@ -199,6 +232,9 @@ export class Cluster {
       case 'survey':
         void this.answer(msg);
         return;
+      case 'emulation':
+        this.onEmulation(msg);
+        return;
       case 'reply': {
         const pending = msg.id !== undefined ? this.surveys.get(msg.id) : undefined;
         if (pending === undefined || !pending.waiting.delete(msg.from)) return;
@@ -206,6 +242,20 @@ export class Cluster {
         if (pending.waiting.size === 0) pending.done();
         return;
       }
+    }
+  }
+
+  private onEmulation(msg: ControlMessage): void {
+    const { s, e, d } = msg;
+    if (this.emulationHandler === undefined) return;
+    if (typeof s !== 'string' || (e !== 'json' && e !== 'protobuf') || typeof d !== 'string') {
+      this.log.warn({ from: msg.from }, 'malformed emulation control message ignored');
+      return;
+    }
+    try {
+      this.emulationHandler(s, e, e === 'json' ? Buffer.from(d, 'utf8') : Buffer.from(d, 'base64'));
+    } catch (err) {
+      this.log.error({ from: msg.from, err }, 'emulation commands from another node failed');
     }
   }
 

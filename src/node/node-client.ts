@@ -1,6 +1,7 @@
 /**
  * A connection as the node tracks it: what the node, the cluster and the server API do with a
- * client (find it by user, subscribe or unsubscribe it from the server side, refresh or close it).
+ * client (find it by user or by session, hand it commands, subscribe or unsubscribe it from the
+ * server side, refresh or close it).
  * `Client` implements it; node.ts depends on this port only.
  */
 import type { Disconnect } from '../protocol/codes.js';
@@ -19,6 +20,13 @@ export interface NodeClient {
   connInfo: RawJson | undefined;
   /** The connection the client lives on. */
   readonly transport: Transport;
+  /**
+   * The session id of an emulated (`http_stream`, `sse`) or unidirectional connection; the
+   * emulation endpoint addresses an emulated one by it.
+   */
+  readonly session: string | undefined;
+  /** Handles a frame of commands in the connection's protocol (for emulation: posted to the emulation endpoint). */
+  handleFrame(frame: Buffer): void;
   /** The client's subscriptions by channel. */
   readonly subscriptions: ReadonlyMap<string, ClientSubscription>;
   /** Driven by the node's shared ticker: pings, pongs, expiry. */

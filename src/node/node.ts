@@ -14,6 +14,7 @@ import { MemoryPresenceManager } from '../engine/memory/presence.js';
 import type { Broker, ControlBus, HistoryResult, PresenceManager, PresenceStats, PublishResult } from '../engine/types.js';
 import { NoopControlBus } from '../engine/memory/control.js';
 import { Cluster, type ClusterOptions, type NodeInfo } from './cluster.js';
+import type { ProtocolName } from '../protocol/codec.js';
 import { Disconnects, Errors, ProtocolException, Unsubscribes, type Disconnect } from '../protocol/codes.js';
 import type { ClientInfo, Payload, RawJson } from '../protocol/types.js';
 import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
@@ -41,6 +42,27 @@ export interface HistoryParams {
   since?: { offset?: number | undefined; epoch?: string | undefined } | undefined;
   reverse?: boolean | undefined;
 }
+
+/**
+ * Commands posted to an emulation endpoint (`POST /emulation`) for the session of an emulated
+ * connection (`http_stream`, `sse`).
+ */
+export interface EmulationCommands {
+  /** The node holding the session (the `node` of the connection's connect result). */
+  node: string;
+  session: string;
+  /** The protocol the commands were posted in. */
+  protocol: ProtocolName;
+  /** The commands: JSON text (`\n`-separated), or varint-length-delimited protobuf Commands. */
+  data: Buffer;
+}
+
+/**
+ * What became of emulation commands: handed to the session's connection here (or dropped, with
+ * a log line, when it speaks another protocol), forwarded to the node holding it, or not
+ * delivered for lack of that session (on this node) or that node (in the cluster).
+ */
+export type EmulationOutcome = 'delivered' | 'forwarded' | 'unknown-session' | 'unknown-node';
 
 export interface NodeOptions {
   config: GyreConfig;
@@ -79,6 +101,8 @@ export class GyreNode {
 
   private readonly clients = new Map<string, NodeClient>();
   private readonly users = new Map<string, Set<NodeClient>>();
+  /** Emulated connections (http_stream, sse) by session id, once connected. */
+  private readonly sessions = new Map<string, NodeClient>();
   /** Connections not yet connected (for stale checks and shutdown). */
   private readonly pending = new Set<NodeClient>();
   private ticker: NodeJS.Timeout | undefined;
@@ -94,6 +118,7 @@ export class GyreNode {
     this.presence = opts.presence ?? new MemoryPresenceManager();
     this.tokens = new TokenVerifier(opts.config.client.token, opts.config.client.subscription_token);
     this.cluster = new Cluster(opts.control ?? new NoopControlBus(), () => this.info(), opts.log, opts.cluster);
+    this.cluster.setEmulationHandler((session, protocol, data) => this.deliverEmulation(session, protocol, data));
     this.deciders = opts.deciders;
   }
 
@@ -188,11 +213,13 @@ export class GyreNode {
       this.users.set(client.user, set);
     }
     set.add(client);
+    if (client.transport.emulation && client.session !== undefined) this.sessions.set(client.session, client);
   }
 
   /** Called when a client is gone (connected or not). */
   unregister(client: NodeClient): void {
     this.pending.delete(client);
+    if (client.session !== undefined && this.sessions.get(client.session) === client) this.sessions.delete(client.session);
     if (this.clients.get(client.id) !== client) return;
     this.clients.delete(client.id);
     const set = this.users.get(client.user);
@@ -226,6 +253,42 @@ export class GyreNode {
 
   client(clientId: string): NodeClient | undefined {
     return this.clients.get(clientId);
+  }
+
+  /** The connected emulated connection (http_stream, sse) with this session id. */
+  clientBySession(session: string): NodeClient | undefined {
+    return this.sessions.get(session);
+  }
+
+  /**
+   * Routes emulation commands to their session: handed to it when this node holds it, sent to the
+   * node that does over the control bus (at most once; rejects when the bus fails), or neither
+   * (`unknown-node`) when no live node has that id.
+   */
+  async emulate(cmds: EmulationCommands): Promise<EmulationOutcome> {
+    if (cmds.node === this.id) return this.deliverEmulation(cmds.session, cmds.protocol, cmds.data);
+    if (!this.cluster.knows(cmds.node)) return 'unknown-node';
+    await this.cluster.sendEmulation(cmds.node, cmds.session, cmds.protocol, cmds.data);
+    return 'forwarded';
+  }
+
+  /**
+   * Hands emulation commands to the connection of `session` on this node, as a frame of its
+   * protocol (malformed ones close it with 3501, as over WebSocket). Commands for a session that
+   * is gone, or posted in another protocol than the connection's, are dropped with a log line.
+   */
+  deliverEmulation(session: string, protocol: ProtocolName, data: Buffer): 'delivered' | 'unknown-session' {
+    const client = this.sessions.get(session);
+    if (client === undefined) {
+      this.log.info({ bytes: data.length }, 'emulation commands for an unknown session: dropped');
+      return 'unknown-session';
+    }
+    if (client.transport.protocol !== protocol) {
+      this.log.info({ client: client.id, protocol, expected: client.transport.protocol }, 'emulation commands in another protocol than the connection\'s: dropped');
+      return 'delivered';
+    }
+    client.handleFrame(data);
+    return 'delivered';
   }
 
   /** Adds a subscriber to the hub, subscribing the node to the channel in the broker when first. */

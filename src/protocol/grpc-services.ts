@@ -51,6 +51,11 @@ export function loadProxyService(): Promise<LoadedService> {
   return cached('proxy.proto', ['centrifugal', 'centrifugo', 'proxy'], 'CentrifugoProxy');
 }
 
+/** `centrifugal.centrifugo.unistream.CentrifugoUniStream` (proto/unistream.proto): the `uni_grpc` transport. */
+export function loadUniStreamService(): Promise<LoadedService> {
+  return cached('unistream.proto', ['centrifugal', 'centrifugo', 'unistream'], 'CentrifugoUniStream');
+}
+
 /** Stops a gRPC server: calls in flight may finish within `graceMs`, then the rest are cancelled. */
 export function shutdownGrpcServer(server: grpc.Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@
 import { CommandDecodeError, type ProtocolCodec } from './codec.js';
 import { OutFrame } from './frame.js';
 import { decodeConnectObject, decodeFrame } from './json-decode.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 import { encodePublicationForm, encodePushBody, encodeReply, PING } from './json-encode.js';
 import type { PublicationForm, PushMsg, ReplyMsg } from './messages.js';
 import type { ConnectCommandParams, Publication } from './types.js';
@@ -37,6 +38,7 @@ class JsonCodec implements ProtocolCodec {
   decodeConnectRequest(body: Buffer): ConnectCommandParams {
     let value: unknown;
     const text = frameText(body).trim();
+    if (jsonTooDeep(text)) throw new CommandDecodeError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       value = JSON.parse(text === '' ? '{}' : text);
     } catch {

@@ -1,8 +1,9 @@
 /**
  * What the unidirectional transports share: the connect request decoder, the connection rate
- * limit and CORS answer of their HTTP endpoints, and, for the two HTTP-stream ones
- * (`uni_http_stream`, `uni_sse`), the bounded coalescing response writer, the {@link Transport}
- * over a streamed response and the request handling up to the connect.
+ * limit and CORS answer of their HTTP endpoints, and, for the HTTP-stream ones (`uni_http_stream`,
+ * `uni_sse`, and the bidirectional emulation ones `http_stream` and `sse`), the bounded coalescing
+ * response writer, the {@link Transport} over a streamed response and the request handling up to
+ * the connect.
  *
  * A push is framed once per frame (not per subscriber: one `OutFrame` is shared on the fan-out
  * path) and the pushes queued for a connection within one event-loop turn leave in one
@@ -18,11 +19,11 @@ import { refuse } from '../http/respond.js';
 import { Client } from '../node/client.js';
 import type { GyreNode } from '../node/node.js';
 import type { Transport } from '../node/transport.js';
-import { CommandDecodeError } from '../protocol/codec.js';
+import { CommandDecodeError, type ProtocolName } from '../protocol/codec.js';
+import { codecFor } from '../protocol/codecs.js';
 import { Disconnects, type Disconnect, type ProtocolError } from '../protocol/codes.js';
 import type { OutFrame } from '../protocol/frame.js';
 import { uniJsonCodec } from '../protocol/json-codec.js';
-import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import type { ConnectCommandParams } from '../protocol/types.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import type { OriginCheck } from './origin.js';
@@ -47,15 +48,7 @@ export const DEFAULT_CONNECT_REQUEST_LIMIT = 65_536;
  * {@link CommandDecodeError} for malformed JSON, JSON nested too deep, or a request of the wrong shape.
  */
 export function decodeConnectRequest(bytes: Buffer): ConnectCommandParams {
-  if (bytes.length > MAX_JSON_DEPTH && jsonTooDeep(bytes.toString('utf8'))) {
-    throw new CommandDecodeError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  try {
-    return uniJsonCodec.decodeConnectRequest(bytes);
-  } catch (e) {
-    if (e instanceof CommandDecodeError) throw e;
-    throw new CommandDecodeError(e instanceof Error ? e.message : 'malformed connect request');
-  }
+  return uniJsonCodec.decodeConnectRequest(bytes);
 }
 
 /** The `cf_connect` URL parameter of a request; undefined when absent or empty. */
@@ -110,6 +103,7 @@ export class Framing {
 
   /** One frame's bytes. */
   one(frame: OutFrame): Buffer {
+    if (this.prefix.length === 0 && this.suffix.length === 0) return frame.payload;
     let bytes = this.framed.get(frame);
     if (bytes === undefined) {
       bytes = Buffer.concat([this.prefix, frame.payload, this.suffix]);
@@ -138,8 +132,10 @@ function sameFrames(a: readonly OutFrame[], b: readonly OutFrame[]): boolean {
 
 /** Newline-delimited JSON (uni_http_stream). */
 export const NDJSON_FRAMING = new Framing('', '\n');
-/** Server-Sent Events, one push per event (uni_sse). */
+/** Server-Sent Events, one push (or reply) per event (uni_sse, sse). */
 export const SSE_FRAMING = new Framing('data: ', '\n\n');
+/** Protobuf messages, each already preceded by its length as a varint: the payloads as they are (http_stream). */
+export const VARINT_FRAMING = new Framing('', '');
 
 // ---- the writer ----
 
@@ -272,9 +268,19 @@ export class StreamWriter implements Flushable {
 
 // ---- the transport ----
 
+/** The HTTP-stream transports: unidirectional, and the bidirectional emulation ones. */
+export type StreamTransportName = 'uni_http_stream' | 'uni_sse' | 'http_stream' | 'sse';
+
 /** How one HTTP-stream transport answers. */
-export interface UniStreamOptions {
-  readonly name: 'uni_http_stream' | 'uni_sse';
+export interface StreamTransportOptions {
+  readonly name: StreamTransportName;
+  /** The client protocol (default JSON). */
+  readonly protocol?: ProtocolName;
+  /**
+   * Bidirectional emulation (`http_stream`, `sse`): replies and pushes in Reply form, pongs
+   * expected, commands arriving through the emulation endpoint. Default: unidirectional.
+   */
+  readonly emulation?: boolean;
   readonly framing: Framing;
   /** Headers of the stream's 200 answer (the no-cache set, the content type, CORS). */
   readonly headers: OutgoingHttpHeaders;
@@ -282,20 +288,23 @@ export interface UniStreamOptions {
   readonly preamble?: Buffer;
   /** `client.queue_max_size`. */
   readonly maxQueued: number;
-  readonly connectCodeToHttpResponse: ConnectCodeToHttpResponseConfig;
+  /** Unidirectional ones: answering a refused connect with an HTTP status. */
+  readonly connectCodeToHttpResponse?: ConnectCodeToHttpResponseConfig;
 }
 
 /**
- * One streamed HTTP response as a unidirectional {@link Transport}. The status and headers leave
- * with the first push (the `connect` one), or, for a refused connect, as the HTTP answer
- * `connect_code_to_http_response` maps it to, when enabled.
+ * One streamed HTTP response as a {@link Transport}: a unidirectional one (bare pushes), or a
+ * bidirectional emulation one (replies; the client's commands come through the emulation
+ * endpoint). The status and headers leave with the first message (the `connect` one), or, for a
+ * refused unidirectional connect, as the HTTP answer `connect_code_to_http_response` maps it to,
+ * when enabled.
  */
-export class UniStreamTransport implements Transport {
-  readonly name: 'uni_http_stream' | 'uni_sse';
-  readonly protocol = 'json' as const;
-  readonly unidirectional = true;
-  readonly emulation = false;
-  readonly pongs = false;
+export class StreamTransport implements Transport {
+  readonly name: StreamTransportName;
+  readonly protocol: ProtocolName;
+  readonly unidirectional: boolean;
+  readonly emulation: boolean;
+  readonly pongs: boolean;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   private readonly writer: StreamWriter;
   private started = false;
@@ -306,9 +315,13 @@ export class UniStreamTransport implements Transport {
   constructor(
     req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly options: UniStreamOptions,
+    private readonly options: StreamTransportOptions,
   ) {
     this.name = options.name;
+    this.protocol = options.protocol ?? 'json';
+    this.emulation = options.emulation === true;
+    this.unidirectional = !this.emulation;
+    this.pongs = this.emulation;
     this.headers = req.headers;
     this.writer = new StreamWriter(res, {
       framing: options.framing,
@@ -341,7 +354,7 @@ export class UniStreamTransport implements Transport {
     this.closing = true;
     const res = this.res;
     if (res.destroyed || res.writableEnded) return this.writer.stop();
-    if (!this.started && refused !== undefined && this.options.connectCodeToHttpResponse.enabled) {
+    if (!this.started && refused !== undefined && this.options.connectCodeToHttpResponse?.enabled === true) {
       this.writer.stop();
       return this.answerRefusal(refused);
     }
@@ -354,7 +367,8 @@ export class UniStreamTransport implements Transport {
     if (isSlowClose(d)) this.writer.stop();
     else this.writer.flushAll();
     if (d.code !== Disconnects.connectionClosed.code) {
-      res.write(this.options.framing.one(uniJsonCodec.push({ kind: 'disconnect', reason: { code: d.code, reason: d.reason } })));
+      const codec = codecFor(this.protocol, this.unidirectional);
+      res.write(this.options.framing.one(codec.push({ kind: 'disconnect', reason: { code: d.code, reason: d.reason } })));
     }
     res.end();
     this.dropIfStuck();
@@ -372,7 +386,7 @@ export class UniStreamTransport implements Transport {
 
   /** `connect_code_to_http_response`: the transform's status and body (its own, or the error's text); else 500. */
   private answerRefusal(refused: { code: number; message: string }): void {
-    const transform = refused.code > 0 ? this.options.connectCodeToHttpResponse.transforms.find((t) => t.code === refused.code) : undefined;
+    const transform = refused.code > 0 ? this.options.connectCodeToHttpResponse?.transforms.find((t) => t.code === refused.code) : undefined;
     const status = transform?.to.status_code ?? 500;
     const body = transform === undefined ? 'Internal Server Error' : transform.to.body !== '' ? transform.to.body : refused.message;
     const res = this.res;
@@ -401,7 +415,7 @@ function corsOf(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
-/** Headers of every uni HTTP stream, as Centrifugo sends them (Node adds `Connection: keep-alive`). */
+/** Headers of every HTTP stream, as Centrifugo sends them (Node adds `Connection: keep-alive`). */
 export const STREAM_HEADERS: OutgoingHttpHeaders = {
   'X-Accel-Buffering': 'no',
   'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0',
@@ -429,7 +443,7 @@ export interface UniStreamEndpoint {
 
 /**
  * Serves one HTTP-stream uni endpoint: origin, method, the connect request (POST body, or
- * `cf_connect` of a GET), the rate limit, then a {@link Client} on a {@link UniStreamTransport}.
+ * `cf_connect` of a GET), the rate limit, then a {@link Client} on a {@link StreamTransport}.
  * Bad input is answered with a status (and one log line); nothing here throws.
  */
 export class UniStreamAcceptor {
@@ -474,7 +488,7 @@ export class UniStreamAcceptor {
         return;
       }
     } else if (req.method === 'POST') {
-      const body = await this.readBody(req, res, cors);
+      const body = await readStreamBody(this.node, name, req, res, cors, this.endpoint.maxRequestBodySize);
       if (body === undefined) return;
       try {
         if (body.toString('utf8').trim() === '') throw new CommandDecodeError('empty body');
@@ -495,28 +509,9 @@ export class UniStreamAcceptor {
     this.accept(req, res, cors, params);
   }
 
-  /** The POST body within the limit; undefined once a too large or broken one has been answered. */
-  private async readBody(req: IncomingMessage, res: ServerResponse, cors: OutgoingHttpHeaders): Promise<Buffer | undefined> {
-    const limit = this.endpoint.maxRequestBodySize > 0 ? this.endpoint.maxRequestBodySize : DEFAULT_CONNECT_REQUEST_LIMIT;
-    const name = this.endpoint.name;
-    if (declaresTooLarge(req, limit)) {
-      this.node.log.info({ transport: name, limit }, 'connect request body too large');
-      answer(res, 413, cors, 'request body too large', true);
-      return undefined;
-    }
-    try {
-      return await readBody(req, limit);
-    } catch (e) {
-      const tooLarge = e instanceof BodyTooLargeError;
-      this.node.log.info({ transport: name, limit, reason: reasonOf(e) }, tooLarge ? 'connect request body too large' : 'connect request body unreadable');
-      answer(res, tooLarge ? 413 : 400, cors, tooLarge ? 'request body too large' : 'request body unreadable', true);
-      return undefined;
-    }
-  }
-
   private accept(req: IncomingMessage, res: ServerResponse, cors: OutgoingHttpHeaders, params: ConnectCommandParams): void {
     const endpoint = this.endpoint;
-    const transport = new UniStreamTransport(req, res, {
+    const client = startStreamClient(this.node, req, res, {
       name: endpoint.name,
       framing: endpoint.framing,
       headers: { ...STREAM_HEADERS, ...endpoint.headers, ...cors },
@@ -524,25 +519,64 @@ export class UniStreamAcceptor {
       maxQueued: this.node.config.client.queue_max_size,
       connectCodeToHttpResponse: endpoint.connectCodeToHttpResponse,
     });
-    const client = new Client(this.node, transport);
-    transport.onWriteFailure = (d) => {
-      const why = d.code === Disconnects.slow.code ? 'outgoing queue full' : 'response did not drain in time';
-      this.node.log.warn({ client: client.id, transport: endpoint.name, code: d.code }, `client too slow: ${why}, closing`);
-      client.close(d);
-    };
-    // A stream the server ended: its connection goes too (no request follows a stream on it; a
-    // kept-alive one would hold a graceful shutdown up). Node detaches the socket at 'finish'.
-    const socket = req.socket;
-    res.once('finish', () => socket.destroySoon());
-    res.once('close', () => client.onTransportClosed());
-    res.on('error', (err: Error) => this.node.log.debug({ client: client.id, err: err.message }, 'stream response error'));
-    this.node.accept(client);
     client.connectUnidirectional(params);
   }
 }
 
+/**
+ * A request body within `maxRequestBodySize` (0: {@link DEFAULT_CONNECT_REQUEST_LIMIT});
+ * undefined once a too large (413) or broken (400) one has been answered, with one log line.
+ */
+export async function readStreamBody(
+  node: GyreNode,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: OutgoingHttpHeaders,
+  maxRequestBodySize: number,
+  what = 'connect request',
+): Promise<Buffer | undefined> {
+  const limit = maxRequestBodySize > 0 ? maxRequestBodySize : DEFAULT_CONNECT_REQUEST_LIMIT;
+  if (declaresTooLarge(req, limit)) {
+    node.log.info({ transport: name, limit }, `${what} body too large`);
+    answer(res, 413, cors, 'request body too large', true);
+    return undefined;
+  }
+  try {
+    return await readBody(req, limit);
+  } catch (e) {
+    const tooLarge = e instanceof BodyTooLargeError;
+    node.log.info({ transport: name, limit, reason: reasonOf(e) }, tooLarge ? `${what} body too large` : `${what} body unreadable`);
+    answer(res, tooLarge ? 413 : 400, cors, tooLarge ? 'request body too large' : 'request body unreadable', true);
+    return undefined;
+  }
+}
+
+/**
+ * A {@link Client} on a {@link StreamTransport} over the response, tracked by the node and gone
+ * with the response: a peer that cannot keep up is closed (3008 / 3009), and a stream the server
+ * ended takes its TCP connection along. The caller starts the connect.
+ */
+export function startStreamClient(node: GyreNode, req: IncomingMessage, res: ServerResponse, options: StreamTransportOptions): Client {
+  const transport = new StreamTransport(req, res, options);
+  const client = new Client(node, transport);
+  transport.onWriteFailure = (d) => {
+    const why = d.code === Disconnects.slow.code ? 'outgoing queue full' : 'response did not drain in time';
+    node.log.warn({ client: client.id, transport: options.name, code: d.code }, `client too slow: ${why}, closing`);
+    client.close(d);
+  };
+  // A stream the server ended: its connection goes too (no request follows a stream on it; a
+  // kept-alive one would hold a graceful shutdown up). Node detaches the socket at 'finish'.
+  const socket = req.socket;
+  res.once('finish', () => socket.destroySoon());
+  res.once('close', () => client.onTransportClosed());
+  res.on('error', (err: Error) => node.log.debug({ client: client.id, err: err.message }, 'stream response error'));
+  node.accept(client);
+  return client;
+}
+
 /** A short answer with the CORS headers; `close`: the body was not read, the connection goes. */
-function answer(res: ServerResponse, status: number, cors: OutgoingHttpHeaders, message: string, close = false): void {
+export function answer(res: ServerResponse, status: number, cors: OutgoingHttpHeaders, message: string, close = false): void {
   if (res.headersSent) return;
   for (const [k, v] of Object.entries(cors)) if (v !== undefined) res.setHeader(k, v);
   if (close) return refuse(res, status, message);
@@ -551,6 +585,7 @@ function answer(res: ServerResponse, status: number, cors: OutgoingHttpHeaders, 
   res.end(text);
 }
 
-function reasonOf(e: unknown): string {
+/** What a decoding or reading failure says, for the log. */
+export function reasonOf(e: unknown): string {
   return e instanceof CommandDecodeError ? e.reason : e instanceof Error ? e.message : String(e);
 }

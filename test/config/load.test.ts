@@ -275,7 +275,11 @@ test('Centrifugo sections Gyre does not support yet are accepted, each with a wa
   const { config, warnings } = loadConfig({ file: path, env: {} });
   assert.ok(warnings.length > 0);
   for (const w of warnings) assert.match(w, /does not support yet; it is ignored$/);
-  assert.ok(warnings.some((w) => w.includes('"http_stream"')));
+  assert.ok(warnings.some((w) => w.includes('"admin"')));
+  // The emulation transports are typed sections now: no warning, values read.
+  assert.ok(!warnings.some((w) => /"(http_stream|sse|emulation)"/.test(w)), warnings.join('\n'));
+  assert.equal(config.http_stream.enabled, true);
+  assert.equal(config.emulation.handler_prefix, '/emulation');
   // Proxies and the gRPC API are typed sections now: no warning, values read.
   assert.ok(!warnings.some((w) => /"(grpc_api|client\.proxy|channel\.proxy|rpc|proxies|proxy_connect_endpoint)"/.test(w)), warnings.join('\n'));
   assert.equal(config.grpc_api.port, 10000);

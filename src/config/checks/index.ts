@@ -4,7 +4,7 @@ import { checkEngine } from './engine.js';
 import { checkEvents } from './events.js';
 import { checkGeneral } from './general.js';
 import { checkProxies } from './proxy.js';
-import { checkTransports } from './transports.js';
+import { checkTransports, checkUniGrpc } from './transports.js';
 import type { CheckReport } from './report.js';
 
 export type { CheckReport } from './report.js';
@@ -16,4 +16,5 @@ export function checkAcrossKeys(config: GyreConfig, raw: Record<string, unknown>
   checkEvents(config, report);
   checkEngine(config, report);
   checkTransports(config, report);
+  checkUniGrpc(config, report);
 }

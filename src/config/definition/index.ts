@@ -23,23 +23,19 @@ import { client } from './client.js';
 import { broker, engine, presenceManager } from './engine.js';
 import { grpcApi, proxies, rpc } from './proxy.js';
 import { events, health, httpApi, httpServer, log, node, shutdown, websocket } from './server.js';
-import { uniHttpStream, uniSse, uniWebsocket } from './transports.js';
+import { emulation, httpStream, sse, uniGrpc, uniHttpStream, uniSse, uniWebsocket } from './transports.js';
 
 export { channel, channelOptions, namespace, NAMESPACE_NAME_RE } from './channel.js';
 export { client, token, subscriptionToken } from './client.js';
 export { broker, engine, nats, presenceManager, redis } from './engine.js';
 export { channelProxy, clientProxy, grpcApi, namedProxy, proxies, proxy, rpc, rpcNamespace, rpcOptions } from './proxy.js';
 export { events, health, httpApi, httpServer, listenerSpec, log, node, shutdown, websocket } from './server.js';
-export { uniHttpStream, uniSse, uniWebsocket } from './transports.js';
+export { emulation, httpStream, sse, uniGrpc, uniHttpStream, uniSse, uniWebsocket } from './transports.js';
 
 /** Top-level Centrifugo v6 sections (and flat keys) that Gyre accepts, with a warning, but does not support yet. */
 const UNTYPED_TOP_LEVEL = [
   'consumers',
-  'sse',
-  'http_stream',
   'webtransport',
-  'uni_grpc',
-  'emulation',
   'admin',
   'prometheus',
   'swagger',
@@ -68,9 +64,13 @@ export const configDefinition = section(
     http_api: httpApi,
     grpc_api: grpcApi,
     websocket,
+    http_stream: httpStream,
+    sse,
+    emulation,
     uni_websocket: uniWebsocket,
     uni_http_stream: uniHttpStream,
     uni_sse: uniSse,
+    uni_grpc: uniGrpc,
     health,
     shutdown,
     node,

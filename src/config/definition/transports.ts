@@ -1,8 +1,11 @@
 /**
- * Definition of the unidirectional transports (`uni_websocket`, `uni_http_stream`, `uni_sse`):
- * push-only connections that send one connect request and then only receive.
+ * Definition of the unidirectional transports (`uni_websocket`, `uni_http_stream`, `uni_sse`, `uni_grpc`):
+ * push-only connections that send one connect request and then only receive; and of the
+ * bidirectional emulation transports of the JavaScript SDK (`http_stream`, `sse`) with their
+ * `emulation` endpoint.
  */
-import { bool, duration, int, objectList, section, str } from '../keys.js';
+import { bool, duration, int, objectList, port, section, str } from '../keys.js';
+import { TLS_SERVER_UNTYPED } from './tls.js';
 
 /** `connect_code_to_http_response` of the HTTP uni transports. */
 const connectCodeToHttpResponse = section(
@@ -73,4 +76,53 @@ export const uniSse = section(
     connect_code_to_http_response: connectCodeToHttpResponse,
   },
   'The unidirectional Server-Sent Events transport.',
+);
+
+/** `http_stream`: the JS SDK's HTTP-streaming fallback (bidirectional emulation). */
+export const httpStream = section(
+  {
+    enabled: bool(false, 'Serve HTTP-streaming connections (the JavaScript SDK\'s http_stream fallback); their commands arrive at emulation.handler_prefix.'),
+    handler_prefix: str('/connection/http_stream', 'Path of HTTP-streaming connections (POST with the connect command as body).'),
+    max_request_body_size: int(65_536, 'Largest connect request body in bytes (larger: 413); 0 = 65536.'),
+  },
+  'The bidirectional HTTP-streaming transport (emulation: replies streamed, commands posted to the emulation endpoint).',
+);
+
+/** `sse`: the JS SDK's Server-Sent Events fallback (bidirectional emulation, JSON only). */
+export const sse = section(
+  {
+    enabled: bool(false, 'Serve SSE connections (the JavaScript SDK\'s sse fallback, EventSource); their commands arrive at emulation.handler_prefix.'),
+    handler_prefix: str('/connection/sse', 'Path of SSE connections (GET with the connect command in cf_connect, or POST with it as body).'),
+    max_request_body_size: int(65_536, 'Largest connect request body of a POST in bytes (larger: 413); 0 = 65536.'),
+  },
+  'The bidirectional Server-Sent Events transport (emulation, JSON only).',
+);
+
+/** `emulation`: where HTTP-streaming and SSE clients post their commands. */
+export const emulation = section(
+  {
+    handler_prefix: str('/emulation', 'Path of the emulation endpoint (POST), served when http_stream or sse is enabled.'),
+    max_request_body_size: int(65_536, 'Largest emulation request body in bytes (larger: 413); 0 = 65536.'),
+  },
+  'The endpoint of the commands of HTTP-streaming and SSE connections, addressed by session and node: any node of a cluster takes them.',
+);
+
+/** `uni_grpc`: its own gRPC server (proto/unistream.proto). */
+export const uniGrpc = section(
+  {
+    enabled: bool(false, 'Serve the unidirectional gRPC stream (centrifugal.centrifugo.unistream.CentrifugoUniStream) on its own port.'),
+    address: str('', 'Address to listen on; "" = all interfaces.'),
+    port: port(11_000, 'Port of the unidirectional gRPC server.'),
+    max_receive_message_size: int(0, "Largest connect request in bytes (larger: status RESOURCE_EXHAUSTED); 0 = gRPC's default (4 MiB)."),
+    tls: section(
+      {
+        enabled: bool(false, 'Serve the unidirectional gRPC stream over TLS.'),
+        cert_pem_file: str('', 'Server certificate file (PEM).'),
+        key_pem_file: str('', 'Server key file (PEM).'),
+      },
+      'TLS of the unidirectional gRPC server.',
+      { untyped: TLS_SERVER_UNTYPED },
+    ),
+  },
+  'The unidirectional gRPC transport.',
 );
