@@ -28,16 +28,7 @@ import type { Handlers } from './handlers/pipeline.js';
 import { ProxyCalls } from './proxy/calls.js';
 import { GyreNode } from './node/node.js';
 import { Disconnects } from './protocol/codes.js';
-import { EmulationAcceptor } from './transport/emulation.js';
-import { HttpStreamAcceptor } from './transport/http-stream.js';
-import { OriginCheck } from './transport/origin.js';
-import { SseAcceptor } from './transport/sse.js';
-import { UniHttpStreamAcceptor } from './transport/uni-http-stream.js';
-import { UniSseAcceptor } from './transport/uni-sse.js';
-import type { UniGrpcServer } from './transport/uni-grpc.js';
-import { ConnectionRateLimit } from './transport/rate-limit.js';
-import { UniWebSocketAcceptor } from './transport/uni-websocket.js';
-import { WebSocketAcceptor } from './transport/websocket.js';
+import { ClientTransports } from './transport/endpoints.js';
 
 export interface GyreServerOptions {
   config: GyreConfig;
@@ -68,25 +59,14 @@ export class GyreServer {
   /** Open TCP connections of the listener, to drop those that never sent a byte at shutdown. */
   private readonly sockets = new Set<Socket>();
   private readonly httpApi: HttpApi;
-  private readonly websocket: WebSocketAcceptor;
-  /** The unidirectional transports, when enabled. */
-  private readonly uniWebsocket: UniWebSocketAcceptor | undefined;
-  private readonly uniHttpStream: UniHttpStreamAcceptor | undefined;
-  private readonly uniSse: UniSseAcceptor | undefined;
-  /** The SDK's emulation fallbacks and the endpoint of their commands, when enabled. */
-  private readonly httpStream: HttpStreamAcceptor | undefined;
-  private readonly sse: SseAcceptor | undefined;
-  private readonly emulation: EmulationAcceptor | undefined;
+  /** The client transports (WebSocket, emulation, unidirectional) and their endpoints. */
+  private readonly transports: ClientTransports;
   private readonly eventsServer: EventsServer | undefined;
   private stopping: Promise<void> | undefined;
   /** The internal endpoints' own server, when `http_server.internal_port` is set. */
   private readonly internal: Server | undefined;
   /** The gRPC server API, once started (`grpc_api.enabled`). */
   private grpcApi: GrpcApiServer | undefined;
-  /** The unidirectional gRPC server, once started (`uni_grpc.enabled`). */
-  private uniGrpc: UniGrpcServer | undefined;
-  /** `client.connection_rate_limit`, shared by every transport of the node. */
-  private readonly connectionRate: ConnectionRateLimit;
 
   constructor(private readonly opts: GyreServerOptions) {
     const { config } = opts;
@@ -113,16 +93,7 @@ export class GyreServer {
     });
     this.api = new ServerApi(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
-    // One connection rate limit for every transport of the node.
-    const rate = (this.connectionRate = new ConnectionRateLimit(config.client.connection_rate_limit));
-    this.websocket = new WebSocketAcceptor(this.node, config.websocket, rate);
-    const origins = new OriginCheck(config.client.allowed_origins, config.client.insecure);
-    if (config.uni_websocket.enabled) this.uniWebsocket = new UniWebSocketAcceptor(this.node, config.uni_websocket, origins, rate);
-    if (config.uni_http_stream.enabled) this.uniHttpStream = new UniHttpStreamAcceptor(this.node, config.uni_http_stream, origins, rate);
-    if (config.uni_sse.enabled) this.uniSse = new UniSseAcceptor(this.node, config.uni_sse, origins, rate);
-    if (config.http_stream.enabled) this.httpStream = new HttpStreamAcceptor(this.node, config.http_stream, origins, rate);
-    if (config.sse.enabled) this.sse = new SseAcceptor(this.node, config.sse, origins, rate);
-    if (config.http_stream.enabled || config.sse.enabled) this.emulation = new EmulationAcceptor(this.node, config.emulation, origins);
+    this.transports = new ClientTransports(this.node, config);
     if (config.events.enabled) {
       this.eventsServer = new EventsServer({ node: this.node, createListener: (handler) => listenerServer(config, handler) });
     }
@@ -172,7 +143,7 @@ export class GyreServer {
     if (this.internal !== undefined) await listenOn(this.internal, this.config.http_server.internal_port, host);
     await this.eventsServer?.listening(host ?? '', bound);
     await this.startGrpcApi();
-    await this.startUniGrpc();
+    await this.transports.start();
     return bound;
   }
 
@@ -190,15 +161,9 @@ export class GyreServer {
 
   /** The port of the unidirectional gRPC server (`uni_grpc`), once listening; undefined when disabled. */
   get uniGrpcPort(): number | undefined {
-    return this.uniGrpc?.port;
+    return this.transports.uniGrpcPort;
   }
 
-  /** Starts the unidirectional gRPC server when `uni_grpc.enabled` (on its own port; gRPC loads only then). */
-  private async startUniGrpc(): Promise<void> {
-    if (!this.config.uni_grpc.enabled || this.uniGrpc !== undefined || this.stopping !== undefined) return;
-    const { UniGrpcServer: Uni } = await import('./transport/uni-grpc.js');
-    this.uniGrpc = await Uni.start(this.node, this.config.uni_grpc, this.connectionRate);
-  }
 
   /**
    * Serves the WebSocket endpoint on an existing HTTP server (Express, Fastify, Hono's node server)
@@ -212,23 +177,22 @@ export class GyreServer {
     await this.eventsServer?.start();
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const reqPath = pathOf(req);
-      const events = reqPath !== path && this.eventsServer?.servesPath(reqPath) === true;
-      const uni = reqPath !== path && !events && this.uniWebsocket !== undefined && reqPath === this.config.uni_websocket.handler_prefix;
-      if (reqPath !== path && !events && !uni) return;
+      const events = this.eventsServer?.servesPath(reqPath) === true && reqPath !== path;
+      const endpoint = events ? undefined : this.transports.upgradeEndpoint(reqPath, path);
+      if (!events && endpoint === undefined) return;
       socket.on('error', () => socket.destroy());
       if (this.stopping !== undefined) {
         refuseUpgrade(socket, 503);
         return;
       }
-      if (events) this.eventsServer!.handleUpgrade(req, socket, head);
-      else if (uni) this.uniWebsocket!.handleUpgrade(req, socket, head);
-      else this.websocket.handleUpgrade(req, socket, head);
+      if (endpoint !== undefined) endpoint.handleUpgrade(req, socket, head);
+      else this.eventsServer!.handleUpgrade(req, socket, head);
     });
     const address = server.address();
     const bound = typeof address === 'object' && address !== null ? address : undefined;
     await this.eventsServer?.listening(bound?.address ?? '', bound?.port ?? 0);
     await this.startGrpcApi();
-    await this.startUniGrpc();
+    await this.transports.start();
   }
 
   /**
@@ -241,7 +205,7 @@ export class GyreServer {
     const ours =
       (this.config.health.enabled && path === this.config.health.handler_prefix) ||
       (!this.config.http_api.disabled && this.httpApi.matches(path)) ||
-      this.streamFor(path) !== undefined;
+      this.transports.requestEndpoint(path) !== undefined;
     if (ours) this.onRequest(req, res);
     return ours;
   }
@@ -253,16 +217,10 @@ export class GyreServer {
       this.eventsServer.handleUpgrade(req, socket, head);
       return;
     }
-    if (this.uniWebsocket !== undefined && path === this.config.uni_websocket.handler_prefix) {
-      if (this.stopping !== undefined) refuseUpgrade(socket, 503);
-      else this.uniWebsocket.handleUpgrade(req, socket, head);
-      return;
-    }
-    if (this.stopping !== undefined || this.config.websocket.disabled || path !== this.config.websocket.handler_prefix) {
-      refuseUpgrade(socket, 404);
-      return;
-    }
-    this.websocket.handleUpgrade(req, socket, head);
+    const endpoint = this.transports.upgradeEndpoint(path);
+    if (endpoint === undefined) return refuseUpgrade(socket, 404);
+    if (this.stopping !== undefined) return refuseUpgrade(socket, 503);
+    endpoint.handleUpgrade(req, socket, head);
   }
 
   /** The port of the internal endpoints (`http_server.internal_port`), once listening. */
@@ -292,28 +250,14 @@ export class GyreServer {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.internal === undefined && this.serveInternal(req, res)) return;
     const path = pathOf(req);
-    const stream = this.streamFor(path);
-    if (stream !== undefined) {
+    const endpoint = this.transports.requestEndpoint(path);
+    if (endpoint !== undefined) {
       if (this.stopping !== undefined) return refuse(res, 503, 'shutting down');
-      return stream.handle(req, res);
+      return endpoint.handle(req, res);
     }
-    if (this.uniWebsocket !== undefined && path === this.config.uni_websocket.handler_prefix) {
-      return req.method === 'GET' ? send(res, 400, { error: 'expected a WebSocket upgrade' }) : refuse(res, 405, 'method not allowed');
-    }
-    if (path === this.config.websocket.handler_prefix || this.eventsServer?.servesPath(path) === true) {
-      return send(res, 400, { error: 'expected a WebSocket upgrade' });
-    }
+    if (this.transports.answerNonUpgrade(path, req, res)) return;
+    if (this.eventsServer?.servesPath(path) === true) return send(res, 400, { error: 'expected a WebSocket upgrade' });
     send(res, 404, { error: 'not found' });
-  }
-
-  /** The enabled HTTP stream (or the emulation endpoint) served at `path`, if any. */
-  private streamFor(path: string): { handle(req: IncomingMessage, res: ServerResponse): void } | undefined {
-    if (this.emulation !== undefined && path === this.config.emulation.handler_prefix) return this.emulation;
-    if (this.httpStream !== undefined && path === this.config.http_stream.handler_prefix) return this.httpStream;
-    if (this.sse !== undefined && path === this.config.sse.handler_prefix) return this.sse;
-    if (this.uniHttpStream !== undefined && path === this.config.uni_http_stream.handler_prefix) return this.uniHttpStream;
-    if (this.uniSse !== undefined && path === this.config.uni_sse.handler_prefix) return this.uniSse;
-    return undefined;
   }
 
   /**
@@ -328,15 +272,14 @@ export class GyreServer {
   private async doShutdown(): Promise<void> {
     const grpcApi = this.grpcApi?.close();
     // New calls are refused now; those open end with the node's shutdown below (3001 pushes).
-    const uniGrpc = this.uniGrpc?.close(Math.max(this.config.shutdown.timeout, 1));
+    const transports = this.transports.close(Math.max(this.config.shutdown.timeout, 1));
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     this.internal?.close();
     this.internal?.closeAllConnections();
     await this.eventsServer?.shutdown();
     await this.node.shutdown(Disconnects.shutdown);
-    this.websocket.close();
-    this.uniWebsocket?.close();
+    this.transports.closeUpgrades();
     // Streams that ended leave idle keep-alive connections; connections opened but never used (HTTP
     // clients keep spares) are neither idle nor busy to Node: neither may hold the shutdown.
     this.http.closeIdleConnections();
@@ -351,7 +294,7 @@ export class GyreServer {
     if (timer) clearTimeout(timer);
     this.http.closeAllConnections();
     await grpcApi;
-    await uniGrpc;
+    await transports;
   }
 }
 
