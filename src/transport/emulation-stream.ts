@@ -16,15 +16,9 @@ import type { GyreNode } from '../node/node.js';
 import type { ProtocolName } from '../protocol/codec.js';
 import type { OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
-import {
-  answer,
-  cfConnectParam,
-  corsHeaders,
-  readStreamBody,
-  startStreamClient,
-  STREAM_HEADERS,
-  type Framing,
-} from './uni-stream.js';
+import type { Framing } from './stream-framing.js';
+import { answer, cfConnectParam, corsHeaders, readStreamBody, startStreamClient } from './stream-http.js';
+import { STREAM_HEADERS } from './stream-transport.js';
 
 /** The content type that makes a POST body (and the stream) protobuf, exactly, as Centrifugo compares it. */
 export const PROTOBUF_CONTENT_TYPE = 'application/octet-stream';

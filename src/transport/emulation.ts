@@ -27,7 +27,7 @@ import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import { decodeEmulationRequest } from '../protocol/protobuf-decode.js';
 import { PROTOBUF_CONTENT_TYPE } from './emulation-stream.js';
 import type { OriginCheck } from './origin.js';
-import { answer, corsHeaders, readStreamBody, reasonOf } from './uni-stream.js';
+import { answer, corsHeaders, readStreamBody, reasonOf } from './stream-http.js';
 
 /**
  * Decodes an emulation request body: protobuf when the content type is exactly

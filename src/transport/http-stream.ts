@@ -13,7 +13,7 @@ import type { GyreNode } from '../node/node.js';
 import { EmulationStreamAcceptor } from './emulation-stream.js';
 import type { OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
-import { NDJSON_FRAMING, VARINT_FRAMING } from './uni-stream.js';
+import { NDJSON_FRAMING, VARINT_FRAMING } from './stream-framing.js';
 
 export class HttpStreamAcceptor {
   private readonly acceptor: EmulationStreamAcceptor;

@@ -13,7 +13,7 @@ import type { GyreNode } from '../node/node.js';
 import { EmulationStreamAcceptor } from './emulation-stream.js';
 import type { OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
-import { SSE_FRAMING } from './uni-stream.js';
+import { SSE_FRAMING } from './stream-framing.js';
 
 const PREAMBLE = Buffer.from('\r\n', 'ascii');
 

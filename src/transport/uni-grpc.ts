@@ -32,7 +32,7 @@ import { loadUniStreamService, shutdownGrpcServer } from '../protocol/grpc-servi
 import { uniProtobufCodec } from '../protocol/protobuf-codec.js';
 import type { ConnectCommandParams } from '../protocol/types.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
-import { isSlowClose } from './uni-stream.js';
+import { isSlowClose } from './stream-transport.js';
 
 /** Centrifugo's keepalive of the uni gRPC server: an HTTP/2 ping every 25 s, answered within 5 s. */
 const KEEPALIVE_TIME_MS = 25_000;

@@ -9,8 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UniHttpStreamConfig } from '../config/types.js';
 import type { GyreNode } from '../node/node.js';
 import type { OriginCheck } from './origin.js';
-import { NDJSON_FRAMING, UniStreamAcceptor } from './uni-stream.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
+import { NDJSON_FRAMING } from './stream-framing.js';
+import { UniStreamAcceptor } from './uni-stream.js';
 
 export class UniHttpStreamAcceptor {
   private readonly acceptor: UniStreamAcceptor;

@@ -10,8 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UniSseConfig } from '../config/types.js';
 import type { GyreNode } from '../node/node.js';
 import type { OriginCheck } from './origin.js';
-import { SSE_FRAMING, UniStreamAcceptor } from './uni-stream.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
+import { SSE_FRAMING } from './stream-framing.js';
+import { UniStreamAcceptor } from './uni-stream.js';
 
 const PREAMBLE = Buffer.from('\r\n', 'ascii');
 

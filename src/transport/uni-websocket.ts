@@ -23,9 +23,11 @@ import { uniJsonCodec } from '../protocol/json-codec.js';
 import type { ConnectCommandParams } from '../protocol/types.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import type { OriginCheck } from './origin.js';
-import { SocketWriter } from './socket-writer.js';
-import { cfConnectParam, decodeConnectRequest, DEFAULT_CONNECT_REQUEST_LIMIT, isSlowClose } from './uni-stream.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
+import { SocketWriter } from './socket-writer.js';
+import { cfConnectParam, DEFAULT_CONNECT_REQUEST_LIMIT } from './stream-http.js';
+import { isSlowClose } from './stream-transport.js';
+import { decodeConnectRequest } from './uni-stream.js';
 
 /** How long a peer that has received our close frame may take to answer it before the socket is destroyed. */
 const CLOSE_HANDSHAKE_MS = 2000;

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { CommandDecodeError } from '../../src/protocol/codec.js';
 import { OutFrame } from '../../src/protocol/frame.js';
 import { decodeEmulationBody } from '../../src/transport/emulation.js';
-import { VARINT_FRAMING } from '../../src/transport/uni-stream.js';
+import { VARINT_FRAMING } from '../../src/transport/stream-framing.js';
 
 const OCTETS = 'application/octet-stream';
 

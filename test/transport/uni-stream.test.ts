@@ -1,9 +1,10 @@
 /**
- * Unit tests of the shared pieces of the unidirectional HTTP streams (src/transport/uni-stream.ts)
- * over a fake response that the tests back up and drain at will: framing built once per frame and
- * per sequence of frames, the pushes of one turn in one write, the queue bound counting what the
- * response holds (onOverflow once), a backed-up response resumed on drain in order, flushAll and
- * stop; the connect request decoder.
+ * Unit tests of the shared pieces of the HTTP streams (src/transport/stream-framing.ts,
+ * stream-writer.ts, and the connect request decoder of uni-stream.ts) over a fake response that
+ * the tests back up and drain at will: framing built once per frame and per sequence of frames,
+ * the pushes of one turn in one write, the queue bound counting what the response holds
+ * (onOverflow once), a backed-up response resumed on drain in order, flushAll and stop; the
+ * connect request decoder.
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -11,7 +12,9 @@ import type { ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import { CommandDecodeError } from '../../src/protocol/codec.js';
 import { OutFrame } from '../../src/protocol/frame.js';
-import { decodeConnectRequest, Framing, StreamWriter } from '../../src/transport/uni-stream.js';
+import { Framing } from '../../src/transport/stream-framing.js';
+import { StreamWriter } from '../../src/transport/stream-writer.js';
+import { decodeConnectRequest } from '../../src/transport/uni-stream.js';
 import { once } from '../helpers/wait.js';
 
 /** A ServerResponse as far as the writer reads it: writes recorded, backed up and drained on demand. */
