@@ -10,6 +10,33 @@ export type ServerKind = 'gyre' | 'raw' | 'sio';
 /** Gyre clients speak Centrifugo's JSON protocol or its protobuf form (`centrifuge-protobuf`). */
 export type ClientProtocol = 'json' | 'protobuf';
 
+/**
+ * How Gyre clients connect: WebSocket (JSON or protobuf), the SDK's HTTP-streaming or SSE fallbacks
+ * (JSON; commands through `POST /emulation`), or `mixed`: client i as {@link MIXED_MODES}[i % 4].
+ */
+export type ClientTransport = 'websocket' | 'http_stream' | 'sse' | 'mixed';
+
+/** One client's transport and protocol. */
+export interface ClientMode {
+  transport: 'websocket' | 'http_stream' | 'sse';
+  protocol: ClientProtocol;
+}
+
+/** The mixed run: the subscribers split evenly over these, client i speaking the (i % 4)th. */
+export const MIXED_MODES: readonly ClientMode[] = [
+  { transport: 'websocket', protocol: 'json' },
+  { transport: 'websocket', protocol: 'protobuf' },
+  { transport: 'http_stream', protocol: 'json' },
+  { transport: 'sse', protocol: 'json' },
+];
+
+/** How client `index` connects, given the transport and protocol of its connect command. */
+export function clientModeOf(transport: ClientTransport, protocol: ClientProtocol, index: number): ClientMode {
+  if (transport === 'mixed') return MIXED_MODES[index % MIXED_MODES.length]!;
+  // The emulation streams are measured with JSON (SSE speaks nothing else).
+  return transport === 'websocket' ? { transport, protocol } : { transport, protocol: 'json' };
+}
+
 export const SERVER_LABEL: Readonly<Record<ServerKind, string>> = {
   gyre: 'Gyre',
   raw: 'raw ws',
@@ -190,6 +217,8 @@ export interface ConnectCommand {
   concurrency: number;
   /** Gyre only: the client protocol (default json). */
   protocol?: ClientProtocol;
+  /** Gyre only: the client transport (default websocket); see {@link clientModeOf}. */
+  transport?: ClientTransport;
 }
 
 export type WorkerCommand =

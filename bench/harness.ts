@@ -11,6 +11,7 @@ import {
   BENCH_API_KEY,
   channelFor,
   type ClientProtocol,
+  type ClientTransport,
   CLIENTS_PER_ADDRESS,
   makePayload,
   nowUs,
@@ -337,7 +338,8 @@ export class LoadGen {
 
   /**
    * Connects clients [from, to) (those already open are kept, whatever protocol they speak) and waits
-   * until all are subscribed. `protocol`: Gyre's client protocol (default json).
+   * until all are subscribed. `protocol`: Gyre's client protocol (default json); `transport`: Gyre's
+   * client transport (default websocket; `mixed`: client i as MIXED_MODES[i % 4]).
    */
   async connect(
     server: ServerKind,
@@ -347,6 +349,7 @@ export class LoadGen {
     subs: Subscriptions,
     concurrencyPerWorker: number,
     protocol: ClientProtocol = 'json',
+    transport: ClientTransport = 'websocket',
   ): Promise<ConnectResult> {
     await this.prepare(server, from, to);
     const reports = await Promise.all(
@@ -361,6 +364,7 @@ export class LoadGen {
           addressBase: this.addressBase,
           concurrency: concurrencyPerWorker,
           protocol,
+          transport,
         }),
       ),
     );

@@ -7,19 +7,30 @@
  *   - Socket.IO: Engine.IO v4 / Socket.IO v5 — open packet `0{…}`, `40` → `40{…}`, join rooms with an
  *     acknowledged event `421["join",[…]]` → `431[…]`, answer ping `2` with `3`, events `42["pub",{…}]`;
  *   - raw ws: `{"join":[…]}` → `ok`, then plain JSON.
+ * Gyre clients may also use the SDK's emulation transports (Node's `http`, one socket per stream, no
+ * keep-alive): HTTP-streaming (`POST /connection/http_stream` with the connect command as body,
+ * replies one JSON per line) or SSE (`GET /connection/sse?cf_connect=…`, `data: <JSON>` events);
+ * their subscribe commands and pongs go to `POST /emulation` with the connect result's session and
+ * node (a keep-alive agent per worker). A connect command may also mix the transports (`mixed`:
+ * client i as MIXED_MODES[i % 4]).
  * Every delivered publication is counted, and its end-to-end latency (the `ts` in the payload against
  * this host's monotonic clock) recorded, without parsing the JSON (nor, for protobuf clients, the
- * Reply around it: a push carries the publication's JSON bytes unchanged).
+ * Reply around it: a push carries the publication's JSON bytes unchanged; nor, for the streams, the
+ * lines or events around it, only cut at whole lines so that a publication split over two chunks
+ * counts once).
  */
+import http from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/sign.js';
 import {
   BENCH_SECRET,
   channelsOf,
+  clientModeOf,
   CLIENTS_PER_ADDRESS,
   nowUs,
   sourceAddress,
+  type ClientMode,
   type ConnectCommand,
   type ConnectReport,
   type ServerKind,
@@ -29,13 +40,10 @@ import {
 } from './common.js';
 import { Histogram } from './histogram.js';
 import { PROTOBUF_PONG, PROTOBUF_SUBPROTOCOL, protobufConnectFrame, protobufSubscribeFrame, readReplies } from './protobuf-client.js';
+import { countPings, LineCarry, scanPublications, streamMessages } from './stream-scan.js';
 
 const HANDSHAKE_TIMEOUT_MS = 20_000;
 const ATTEMPTS = 3;
-
-const TS_MARK = Buffer.from('"ts":');
-const ZERO = 48;
-const NINE = 57;
 
 // Per-step counters (module state: the hot path touches nothing else).
 let seqStart = 0;
@@ -57,6 +65,26 @@ const late = new Histogram();
 let proto: ServerKind = 'gyre';
 const clients = new Map<number, WebSocket>();
 const tokens = new Map<number, string>();
+
+/** A Gyre subscriber on an HTTP-streaming or SSE response. */
+interface StreamClient {
+  readonly req: http.ClientRequest;
+  readonly port: number;
+  readonly localAddress: string;
+  /** From the connect result: where its commands go. */
+  session: string;
+  node: string;
+  /** Subscribed and counting (not yet ended). */
+  live: boolean;
+  /** The request (and its socket) is closed. */
+  closed: boolean;
+  readonly carry: LineCarry;
+}
+const streams = new Map<number, StreamClient>();
+
+/** Keep-alive connections for the streams' commands (subscribes, pongs) to /emulation. */
+const newEmulationAgent = () => new http.Agent({ keepAlive: true, maxSockets: 32 });
+let emulationAgent = newEmulationAgent();
 
 function send(reply: WorkerReply): void {
   process.send?.(reply);
@@ -84,37 +112,32 @@ function onText(ws: WebSocket, data: Buffer, start: number, end: number): void {
     }
     return;
   }
-  const now = nowUs();
-  let pos = data.indexOf(TS_MARK, start);
-  while (pos !== -1 && pos < end) {
-    let i = pos + 5;
-    let ts = 0;
-    let c = data[i]!;
-    while (c >= ZERO && c <= NINE) {
-      ts = ts * 10 + (c - ZERO);
-      c = data[++i]!;
-    }
-    i += 7; // ,"seq":
-    let seq = 0;
-    c = data[i]!;
-    while (c >= ZERO && c <= NINE) {
-      seq = seq * 10 + (c - ZERO);
-      c = data[++i]!;
-    }
-    if (seq < seqStart || seq >= seqEnd) {
-      stale++;
-    } else {
-      delivered++;
-      const lat = now - ts;
-      all.record(lat);
-      if (skipEvery === 0 || (seq - seqStart) % skipEvery !== skipEvery - 1) {
-        if (seq >= earlyStart && seq < earlyEnd) early.record(lat);
-        else if (seq >= lateStart) late.record(lat);
-      }
-      lastRecvUs = now;
-    }
-    pos = data.indexOf(TS_MARK, i);
+  countPublications(data, start, end);
+}
+
+/** When the frame (or the stream chunk) being scanned arrived. */
+let frameNow = 0;
+
+/** One publication received: counted (or stale: from another step), its latency recorded. */
+function record(ts: number, seq: number): void {
+  if (seq < seqStart || seq >= seqEnd) {
+    stale++;
+    return;
   }
+  delivered++;
+  const lat = frameNow - ts;
+  all.record(lat);
+  if (skipEvery === 0 || (seq - seqStart) % skipEvery !== skipEvery - 1) {
+    if (seq >= earlyStart && seq < earlyEnd) early.record(lat);
+    else if (seq >= lateStart) late.record(lat);
+  }
+  lastRecvUs = frameNow;
+}
+
+/** Counts the publications in `data[start, end)` (whole frames or lines). */
+function countPublications(data: Buffer, start: number, end: number): void {
+  frameNow = nowUs();
+  scanPublications(data, start, end, record);
 }
 
 interface WsInternals {
@@ -173,17 +196,199 @@ function onLiveClose(this: WebSocket): void {
   disconnects++;
 }
 
+// ---- HTTP-streaming and SSE subscribers ----
+
+/** Posts commands (JSON texts joined by `\n`) of a stream client to /emulation; resolves with the status. */
+function postEmulation(c: StreamClient, data: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ session: c.session, node: c.node, data });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: c.port,
+        method: 'POST',
+        path: '/emulation',
+        agent: emulationAgent,
+        localAddress: c.localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.on('error', () => {});
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Answers a ping; a pong lost shows as the server closing the stream (3012), a disconnect. */
+function pong(c: StreamClient): void {
+  postEmulation(c, '{}').catch(() => undefined);
+}
+
+/** A chunk of a live stream client: its whole lines are scanned for pings and publications. */
+function onStreamData(c: StreamClient, chunk: Buffer): void {
+  const end = c.carry.push(chunk);
+  if (end !== 0) onStreamLines(c, c.carry.buf, 0, end);
+}
+
+function onStreamLines(c: StreamClient, buf: Buffer, start: number, end: number): void {
+  for (let k = countPings(buf, start, end); k > 0; k--) pong(c);
+  countPublications(buf, start, end);
+}
+
+function onStreamClose(c: StreamClient): void {
+  c.closed = true;
+  if (!c.live) return;
+  c.live = false;
+  open--;
+  disconnects++;
+}
+
+/** Ends a stream client (no disconnect counted); resolves once its socket is closed. */
+function closeStream(c: StreamClient): Promise<void> {
+  if (c.live) {
+    c.live = false;
+    open--;
+  }
+  if (c.closed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    c.req.once('close', () => resolve());
+    c.req.destroy();
+  });
+}
+
+function isOpen(index: number): boolean {
+  return clients.get(index)?.readyState === WebSocket.OPEN || streams.get(index)?.live === true;
+}
+
+/** A client of `index` from an earlier connect, not `keep`, is let go. */
+function replacePrevious(index: number, keep: WebSocket | StreamClient): void {
+  const ws = clients.get(index);
+  if (ws !== undefined && ws !== keep) {
+    ws.terminate();
+    clients.delete(index);
+  }
+  const st = streams.get(index);
+  if (st !== undefined && st !== keep) {
+    void closeStream(st);
+    streams.delete(index);
+  }
+}
+
+/**
+ * Opens Gyre client `index` on HTTP-streaming or SSE and resolves once it is subscribed: the
+ * connect command opens the stream, the connect reply gives session and node, the subscribe
+ * commands go to /emulation, their replies come on the stream.
+ */
+function openStreamClient(cmd: ConnectCommand, index: number, mode: ClientMode, channels: string[], localAddress: string): Promise<void> {
+  const sse = mode.transport === 'sse';
+  const connectCommand = JSON.stringify({ id: 1, connect: { token: tokens.get(index) ?? '' } });
+  return new Promise<void>((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: cmd.port,
+      agent: false,
+      localAddress,
+      method: sse ? 'GET' : 'POST',
+      path: sse ? `/connection/sse?cf_connect=${encodeURIComponent(connectCommand)}` : '/connection/http_stream',
+      headers: sse
+        ? { accept: 'text/event-stream' }
+        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(connectCommand) },
+    });
+    const c: StreamClient = { req, port: cmd.port, localAddress, session: '', node: '', live: false, closed: false, carry: new LineCarry() };
+    let done = false;
+    const timer = setTimeout(() => fail(new Error('subscribe timeout')), HANDSHAKE_TIMEOUT_MS);
+    const fail = (e: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(e);
+    };
+    const onSetupClose = () => {
+      c.closed = true;
+      fail(new Error(`${mode.transport} stream closed during setup`));
+    };
+    req.on('close', onSetupClose);
+    req.on('error', (e: Error) => fail(e));
+    req.on('response', (res: http.IncomingMessage) => {
+      res.on('error', () => {}); // a reset stream: 'close' tells
+      if (res.statusCode !== 200) {
+        res.resume();
+        return fail(new Error(`${mode.transport} answered HTTP ${res.statusCode}`));
+      }
+      let replies = 0;
+      const live = (rest: number, end: number) => {
+        done = true;
+        clearTimeout(timer);
+        res.removeListener('data', onSetup);
+        req.removeListener('close', onSetupClose);
+        req.on('close', () => onStreamClose(c));
+        res.on('data', (chunk: Buffer) => onStreamData(c, chunk));
+        c.live = true;
+        open++;
+        replacePrevious(index, c);
+        streams.set(index, c);
+        // Whatever came after the last subscribe reply in the same chunk.
+        if (rest < end) onStreamLines(c, c.carry.buf, rest, end);
+        resolve();
+      };
+      const onSetup = (chunk: Buffer) => {
+        if (done) return;
+        const end = c.carry.push(chunk);
+        if (end === 0) return;
+        for (const m of streamMessages(c.carry.buf, 0, end)) {
+          let r: { id?: number; error?: { code: number; message: string }; connect?: { session?: string; node?: string }; push?: { disconnect?: { code: number; reason: string } } };
+          try {
+            r = JSON.parse(m.text) as typeof r;
+          } catch {
+            return fail(new Error(`malformed ${mode.transport} message: ${m.text.slice(0, 80)}`));
+          }
+          if (r.id === undefined) {
+            if (m.text === '{}') pong(c);
+            else if (r.push?.disconnect !== undefined) return fail(new Error(`disconnected during setup (${r.push.disconnect.code} ${r.push.disconnect.reason})`));
+            continue;
+          }
+          if (r.error !== undefined) return fail(new Error(`gyre error ${r.error.code} ${r.error.message}`));
+          if (r.id === 1) {
+            c.session = r.connect?.session ?? '';
+            c.node = r.connect?.node ?? '';
+            const subscribe = channels.map((channel, j) => JSON.stringify({ id: 2 + j, subscribe: { channel } })).join('\n');
+            postEmulation(c, subscribe).then(
+              (status) => {
+                if (status !== 204) fail(new Error(`emulation answered HTTP ${status}`));
+              },
+              (e: unknown) => fail(e instanceof Error ? e : new Error(String(e))),
+            );
+          } else if (++replies === channels.length) {
+            return live(m.end, end);
+          }
+        }
+      };
+      res.on('data', onSetup);
+    });
+    if (sse) req.end();
+    else req.end(connectCommand);
+  });
+}
+
 /** Opens client `index` and resolves once it is subscribed to its channels. */
 function openClient(cmd: ConnectCommand, index: number): Promise<void> {
   const channels = channelsOf(cmd.subs, index);
   const localAddress = sourceAddress(cmd.addressBase + Math.floor(index / CLIENTS_PER_ADDRESS));
+  const mode: ClientMode =
+    cmd.server === 'gyre' ? clientModeOf(cmd.transport ?? 'websocket', cmd.protocol ?? 'json', index) : { transport: 'websocket', protocol: 'json' };
+  if (mode.transport !== 'websocket') return openStreamClient(cmd, index, mode, channels, localAddress);
   const url =
     cmd.server === 'gyre'
       ? `ws://127.0.0.1:${cmd.port}/connection/websocket`
       : cmd.server === 'sio'
         ? `ws://127.0.0.1:${cmd.port}/socket.io/?EIO=4&transport=websocket`
         : `ws://127.0.0.1:${cmd.port}/`;
-  const protobuf = cmd.server === 'gyre' && cmd.protocol === 'protobuf';
+  const protobuf = mode.protocol === 'protobuf';
   return new Promise<void>((resolve, reject) => {
     const ws = new WebSocket(url, protobuf ? [PROTOBUF_SUBPROTOCOL] : [], {
       perMessageDeflate: false,
@@ -212,8 +417,7 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
       ws.on('close', onLiveClose);
       setImmediate(takeOverFrames, ws);
       open++;
-      const prev = clients.get(index);
-      if (prev !== undefined && prev !== ws) prev.terminate();
+      replacePrevious(index, ws);
       clients.set(index, ws);
       resolve();
     };
@@ -313,7 +517,7 @@ async function connect(cmd: ConnectCommand): Promise<ConnectReport> {
     const launch = () => {
       while (inflight < cmd.concurrency && next < cmd.to) {
         const i = next++;
-        if (clients.get(i)?.readyState === WebSocket.OPEN) continue; // still connected from before
+        if (isOpen(i)) continue; // still connected from before
         inflight++;
         void attempt(i).then(() => {
           inflight--;
@@ -328,7 +532,7 @@ async function connect(cmd: ConnectCommand): Promise<ConnectReport> {
   const endUs = nowUs();
   const cpu = process.cpuUsage(cpu0);
   let connected = 0;
-  for (let i = cmd.from; i < cmd.to; i++) if (clients.get(i)?.readyState === WebSocket.OPEN) connected++;
+  for (let i = cmd.from; i < cmd.to; i++) if (isOpen(i)) connected++;
   return {
     type: 'connected',
     connected,
@@ -389,9 +593,12 @@ function report(full: boolean): StepReport {
 
 async function closeAll(): Promise<number> {
   const list = [...clients.values()];
+  const streamList = [...streams.values()];
   clients.clear();
-  await Promise.all(
-    list.map(
+  streams.clear();
+  await Promise.all([
+    ...streamList.map(closeStream),
+    ...list.map(
       (ws) =>
         new Promise<void>((resolve) => {
           if (ws.readyState === WebSocket.CLOSED) return resolve();
@@ -401,9 +608,11 @@ async function closeAll(): Promise<number> {
           ws.terminate();
         }),
     ),
-  );
+  ]);
+  emulationAgent.destroy();
+  emulationAgent = newEmulationAgent();
   open = 0;
-  return list.length;
+  return list.length + streamList.length;
 }
 
 process.on('message', (cmd: WorkerCommand) => {

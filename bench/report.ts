@@ -329,6 +329,9 @@ const COLORS: Readonly<Record<Variant, string>> = {
   gyre: '#2563eb',
   'gyre-http': '#0ea5e9',
   'gyre-pb': '#7c3aed',
+  'gyre-http-stream': '#059669',
+  'gyre-sse': '#db2777',
+  'gyre-mixed': '#92400e',
   raw: '#6b7280',
   sio: '#f59e0b',
 };
@@ -386,15 +389,42 @@ function svgDoc(width: number, height: number, body: string[]): string {
   ].join('\n');
 }
 
-function legend(x: number, y: number, items: Array<{ label: string; color: string; dashed?: boolean }>): string[] {
-  const out: string[] = [];
+type LegendItem = { label: string; color: string; dashed?: boolean };
+
+/** Vertical distance between legend rows. */
+const LEGEND_ROW = 18;
+
+/** Where each legend item goes: rows of items starting at `x`, a new row where one would pass `maxX`. */
+function legendLayout(x: number, items: LegendItem[], maxX: number): Array<{ it: LegendItem; cx: number; row: number }> {
+  const out: Array<{ it: LegendItem; cx: number; row: number }> = [];
   let cx = x;
+  let row = 0;
   for (const it of items) {
+    const w = 40 + it.label.length * 7;
+    if (cx > x && cx + w - 12 > maxX) {
+      cx = x;
+      row++;
+    }
+    out.push({ it, cx, row });
+    cx += w;
+  }
+  return out;
+}
+
+/** Rows the legend takes. */
+function legendRows(x: number, items: LegendItem[], maxX: number): number {
+  return items.length === 0 ? 1 : legendLayout(x, items, maxX).at(-1)!.row + 1;
+}
+
+/** The legend, its first row at `y`, wrapped before `maxX`. */
+function legend(x: number, y: number, items: LegendItem[], maxX = Number.POSITIVE_INFINITY): string[] {
+  const out: string[] = [];
+  for (const { it, cx, row } of legendLayout(x, items, maxX)) {
+    const ly = y + row * LEGEND_ROW;
     out.push(
-      `<line x1="${cx}" x2="${cx + 22}" y1="${y}" y2="${y}" stroke="${it.color}" stroke-width="3"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+      `<line x1="${cx}" x2="${cx + 22}" y1="${ly}" y2="${ly}" stroke="${it.color}" stroke-width="3"${it.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
     );
-    out.push(`<text x="${cx + 28}" y="${y + 4}" font-size="12">${esc(it.label)}</text>`);
-    cx += 40 + it.label.length * 7;
+    out.push(`<text x="${cx + 28}" y="${ly + 4}" font-size="12">${esc(it.label)}</text>`);
   }
   return out;
 }
@@ -402,10 +432,12 @@ function legend(x: number, y: number, items: Array<{ label: string; color: strin
 /** Delivered msgs/s at the max sustained rate vs subscribers, one line per server. */
 export function throughputChart(rows: SweepResult[], title: string, xLabel: string): string {
   const W = 760;
-  const H = 420;
-  const f: Frame = { x: 80, y: 50, w: W - 110, h: H - 130 };
-  const xs = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
   const variants = [...new Set(rows.map((r) => r.variant))];
+  const items = variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v], dashed: v === 'gyre-http' }));
+  const extraRows = legendRows(80, items, W - 20) - 1;
+  const H = 420 + extraRows * LEGEND_ROW;
+  const f: Frame = { x: 80, y: 50, w: W - 110, h: 420 - 130 };
+  const xs = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
   const yMaxRaw = Math.max(0, ...rows.map((r) => r.best?.deliveredPerSec ?? 0));
   const { max: yMax, step } = niceMax(yMaxRaw * 1.05);
   const body = axes(f, yMax, step, 'delivered messages / s', title);
@@ -429,18 +461,22 @@ export function throughputChart(rows: SweepResult[], title: string, xLabel: stri
     }
     for (const [a, b] of pts) body.push(`<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="4" fill="${COLORS[v]}"/>`);
   }
-  body.push(...legend(f.x, H - 22, variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v], dashed: v === 'gyre-http' }))));
+  body.push(...legend(f.x, H - 22 - extraRows * LEGEND_ROW, items, W - 20));
   return svgDoc(W, H, body);
 }
 
-/** Grouped bars: one group per label, one bar per series. */
+/**
+ * Grouped bars: one group per label (a `\n` in it starts a second line), one bar per series. The
+ * chart widens when the groups' labels need more room than 760 px give them.
+ */
 export function barChart(
   title: string,
   yLabel: string,
   groups: Array<{ label: string; values: Array<number | undefined> }>,
   series: Array<{ label: string; color: string }>,
 ): string {
-  const W = 760;
+  const longest = Math.max(0, ...groups.flatMap((g) => g.label.split('\n').map((l) => l.length)));
+  const W = Math.max(760, Math.ceil(110 + groups.length * (longest * 6.5 + 16)));
   const H = 400;
   const f: Frame = { x: 80, y: 50, w: W - 110, h: H - 120 };
   const all = groups.flatMap((g) => g.values.filter((v): v is number => v !== undefined && Number.isFinite(v)));
@@ -458,7 +494,10 @@ export function barChart(
       body.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bw - 3).toFixed(1)}" height="${h.toFixed(1)}" fill="${series[si]!.color}"/>`);
       body.push(`<text x="${(x + (bw - 3) / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" font-size="10" text-anchor="middle">${shortNum(v)}</text>`);
     });
-    body.push(`<text x="${(f.x + gi * gw + gw / 2).toFixed(1)}" y="${f.y + f.h + 18}" font-size="12" text-anchor="middle">${esc(g.label)}</text>`);
+    const gx0 = (f.x + gi * gw + gw / 2).toFixed(1);
+    g.label.split('\n').forEach((line, li) => {
+      body.push(`<text x="${gx0}" y="${f.y + f.h + 18 + li * 14}" font-size="12" text-anchor="middle">${esc(line)}</text>`);
+    });
   });
   body.push(...legend(f.x, H - 22, series));
   return svgDoc(W, H, body);
@@ -470,7 +509,7 @@ export function latencyChart(rows: SweepResult[], n: number, which: 'half' | 'be
   const groups = variants.map((v) => {
     const s = rowOf(rows, v, n)?.[which];
     return {
-      label: `${VARIANT_LABEL[v]}${s ? ` (${rate(s.rate)}/s)` : ''}`,
+      label: `${VARIANT_LABEL[v]}${s ? `\n${rate(s.rate)} pub/s` : ''}`,
       values: s ? [s.p50, s.p95, s.p99] : [undefined, undefined, undefined],
     };
   });
@@ -696,7 +735,16 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'keep-alive connections); the peers publish in-process. A third Gyre row, "Gyre (protobuf)", is the',
     'same server and the same N subscribers reconnected speaking the protobuf protocol (subprotocol',
     '`centrifuge-protobuf`, binary frames), publishing in-process; the "protobuf ≥ 1.0 × JSON" target',
-    'compares it with the in-process JSON row of the same run. The whole step log is in the JSON.',
+    'compares it with the in-process JSON row of the same run. Three more Gyre rows, each again the same',
+    'server and N subscribers reconnected, publishing in-process, measure the SDK\'s fallback transports',
+    '(no target; compare them with the in-process JSON row): "Gyre (HTTP-streaming)", each subscriber a',
+    '`POST /connection/http_stream` with its connect command as body, answered with a chunked stream of',
+    'JSON replies one per line; "Gyre (SSE)", each a `GET /connection/sse?cf_connect=…` answered with',
+    '`text/event-stream` `data: <JSON>` events; and "Gyre (mixed transports)", the N subscribers split',
+    'evenly over WebSocket JSON, WebSocket protobuf, HTTP-streaming and SSE (subscriber i on the',
+    '(i mod 4)th). A stream subscriber is one HTTP/1.1 response on its own socket; its subscribe command',
+    'and its pongs go as `POST /emulation` requests (`{"session", "node", "data"}` from the connect',
+    'result) over a few keep-alive connections per load generator. The whole step log is in the JSON.',
     '',
     t('S1'),
     img('s1-throughput.svg'),
@@ -741,6 +789,10 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '  they answer application pings. Source addresses rotate over 127.0.x.y so that connections never',
     '  run out of ephemeral ports. Once subscribed, a client counts frames with a minimal parser of its',
     '  own (the `ws` receiver costs about as much per message as the servers being measured).',
+    '  HTTP-streaming and SSE subscribers are Node `http` requests (no agent: one socket each, from the',
+    '  same rotating source addresses); the body chunks Node hands over are cut at the last newline, the',
+    '  unfinished line carried over to the next chunk, and the whole lines scanned for publications the',
+    '  same way (and for pings, `{}` / `data: {}`, answered with `{}` through `POST /emulation`).',
     '- Latency: the payload carries the time its publication was *due* by the schedule (µs on the host\'s',
     '  monotonic clock, shared by all processes), so a publisher falling behind shows as latency;',
     '  histograms are log-linear with ≤ 1.6% bucket error; percentiles are over every delivered message.',

@@ -1,7 +1,7 @@
 /**
  * The benchmark command line:
  *   node --expose-gc --import tsx bench/run.ts [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio]
- *                                              [--profile] [--no-http] [--no-protobuf] [--no-markdown] [--merge]
+ *                                              [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge]
  * A full run of all scenarios writes bench/results/latest.json, the charts and BENCHMARKS.md; `--quick`
  * writes bench/results/quick.json (+ quick-*.svg); a run of some scenarios writes partial.json.
  * `--merge` (implied by `--scenario S5` alone) instead replaces those scenarios in latest.json, keeping
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-http': { type: 'boolean', default: false },
     'no-protobuf': { type: 'boolean', default: false },
+    'no-streams': { type: 'boolean', default: false },
     'no-markdown': { type: 'boolean', default: false },
     subscribers: { type: 'string' },
     rates: { type: 'string' },
@@ -39,8 +40,9 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--render]\n' +
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--render]\n' +
       '  --no-http / --no-protobuf: leave out the S1 rows of Gyre publishing through its HTTP API / to protobuf clients;\n' +
+      '  --no-streams: leave out the S1 rows of Gyre publishing to HTTP-streaming, SSE and mixed-transport clients;\n' +
       '  --merge: put the scenarios of this run into bench/results/latest.json (others kept) and re-render BENCHMARKS.md;\n' +
       '           implied by --scenario S5 alone. S5 needs Redis: GYRE_BENCH_REDIS_URL (default redis://127.0.0.1:6379).\n',
   );
@@ -108,6 +110,7 @@ opts.scenarios = scenarios;
 opts.servers = servers;
 if (values['no-http']) opts.s1.http = false;
 if (values['no-protobuf']) opts.s1.protobuf = false;
+if (values['no-streams']) opts.s1.streams = false;
 if (values.subscribers !== undefined) opts.s1.subscribers = values.subscribers.split(',').map(Number);
 if (values.rates !== undefined) opts.s1.fixedRates = values.rates.split(',').map(Number);
 if (values.payload !== undefined) opts.payloadSize = Number(values.payload);

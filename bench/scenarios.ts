@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   expectedDeliveries,
   type ClientProtocol,
+  type ClientTransport,
   nowUs,
   SERVER_LABEL,
   type PublishRequest,
@@ -24,18 +25,33 @@ import { BenchRedis, benchPrefix } from './redis.js';
 export type ScenarioName = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
 
 /**
- * A server as a row of the results: Gyre publishing in-process or via its HTTP API (JSON clients),
- * Gyre publishing in-process to protobuf clients, or a peer.
+ * A server as a row of the results: Gyre publishing in-process or via its HTTP API (JSON WebSocket
+ * clients), Gyre publishing in-process to protobuf WebSocket clients, to HTTP-streaming clients, to
+ * SSE clients, or to a mix of all four kinds, or a peer.
  */
-export type Variant = 'gyre' | 'gyre-http' | 'gyre-pb' | 'raw' | 'sio';
+export type Variant = 'gyre' | 'gyre-http' | 'gyre-pb' | 'gyre-http-stream' | 'gyre-sse' | 'gyre-mixed' | 'raw' | 'sio';
 
 export const VARIANT_LABEL: Readonly<Record<Variant, string>> = {
   gyre: 'Gyre',
   'gyre-http': 'Gyre (HTTP API)',
   'gyre-pb': 'Gyre (protobuf)',
+  'gyre-http-stream': 'Gyre (HTTP-streaming)',
+  'gyre-sse': 'Gyre (SSE)',
+  'gyre-mixed': 'Gyre (mixed transports)',
   raw: SERVER_LABEL.raw,
   sio: SERVER_LABEL.sio,
 };
+
+/**
+ * The S1 Gyre variants measured after the JSON WebSocket ones, each with the same N subscribers
+ * reconnected this way, publishing in-process.
+ */
+const S1_RECONNECTED: ReadonlyArray<{ v: Variant; protocol: ClientProtocol; transport: ClientTransport; option: 'protobuf' | 'streams' }> = [
+  { v: 'gyre-pb', protocol: 'protobuf', transport: 'websocket', option: 'protobuf' },
+  { v: 'gyre-http-stream', protocol: 'json', transport: 'http_stream', option: 'streams' },
+  { v: 'gyre-sse', protocol: 'json', transport: 'sse', option: 'streams' },
+  { v: 'gyre-mixed', protocol: 'json', transport: 'mixed', option: 'streams' },
+];
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -56,6 +72,12 @@ export interface BenchOptions {
      * protobuf protocol, after the JSON sweeps (default true).
      */
     protobuf?: boolean;
+    /**
+     * Also sweep Gyre (in-process publishing) with the same subscribers reconnected on HTTP-streaming,
+     * then on SSE, then split evenly over WebSocket JSON, WebSocket protobuf, HTTP-streaming and SSE,
+     * after the protobuf sweep (default true).
+     */
+    streams?: boolean;
     /** Run exactly these rates (no search): for the smoke test. */
     fixedRates?: number[];
   };
@@ -590,8 +612,9 @@ export class Bench {
     subs: Subscriptions,
     concurrency = this.opts.setupConcurrency,
     protocol: ClientProtocol = 'json',
+    transport: ClientTransport = 'websocket',
   ) {
-    const c = await this.lg.connect(server.kind, server.port, from, to, subs, concurrency, protocol);
+    const c = await this.lg.connect(server.kind, server.port, from, to, subs, concurrency, protocol, transport);
     if (c.failed > 0) this.log(`    ${c.failed} clients failed to connect (${c.firstError ?? '?'})`);
     return c;
   }
@@ -613,7 +636,7 @@ export class Bench {
   /**
    * S1: one channel, N subscribers, increasing publication rates. Gyre is swept with JSON clients
    * (publishing in-process, then through its HTTP API), then with the same N clients reconnected
-   * speaking protobuf (in-process).
+   * speaking protobuf, then on HTTP-streaming, then on SSE, then split over the four (in-process).
    */
   async s1(): Promise<SweepResult[]> {
     const o = this.opts.s1;
@@ -636,9 +659,10 @@ export class Bench {
               kind === 'gyre' && o.http ? [{ v: 'gyre', via: 'inproc' }, { v: 'gyre-http', via: 'http' }] : [{ v: kind, via: 'inproc' }];
             const res: SweepResult[] = [];
             const run = async (v: Variant, via: 'inproc' | 'http', again: () => Promise<void>, connected: number) => {
-              // Start near what this server sustained with the previous subscriber count (protobuf:
-              // near what JSON just sustained, the first time).
-              const hint = this.hint.get(`S1 ${v}`) ?? (v === 'gyre-pb' ? this.hint.get('S1 gyre') : undefined) ?? 100_000;
+              // Start near what this server sustained with the previous subscriber count (the
+              // reconnected variants: near what JSON just sustained, the first time).
+              const reconnected = S1_RECONNECTED.some((r) => r.v === v);
+              const hint = this.hint.get(`S1 ${v}`) ?? (reconnected ? this.hint.get('S1 gyre') : undefined) ?? 100_000;
               const sw = await this.profiled(server, `S1-${n}-${v}`, () =>
                 this.sweep(single(server), v, via, target, n, n, o, Math.max(1, hint / n), again),
               );
@@ -647,18 +671,20 @@ export class Bench {
               res.push(sw);
             };
             for (const { v, via } of variants) await run(v, via, reconnect, c.connected);
-            if (kind === 'gyre' && o.protobuf !== false) {
-              // The same N subscribers, now speaking protobuf: the JSON ones leave first (the server
-              // lets them go), the protobuf ones come from fresh source addresses.
+            for (const { v, protocol, transport, option } of kind === 'gyre' ? S1_RECONNECTED : []) {
+              if (o[option] === false) continue;
+              // The same N subscribers, now speaking protobuf, on an emulation transport, or mixed:
+              // the previous ones leave first (the server lets them go), the new ones come from
+              // fresh source addresses.
               await this.lg.close();
               await this.waitConnections(server, 0);
               this.lg.newSession(n);
-              const cp = await this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, 'protobuf');
-              this.log(`    ${VARIANT_LABEL['gyre-pb']}: ${cp.connected}/${n} subscribed in ${cp.seconds.toFixed(1)} s`);
-              const reconnectPb = async () => {
-                await this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, 'protobuf');
+              const cp = await this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, protocol, transport);
+              this.log(`    ${VARIANT_LABEL[v]}: ${cp.connected}/${n} subscribed in ${cp.seconds.toFixed(1)} s`);
+              const again = async () => {
+                await this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, protocol, transport);
               };
-              await run('gyre-pb', 'inproc', reconnectPb, cp.connected);
+              await run(v, 'inproc', again, cp.connected);
             }
             return res;
           },

@@ -1,6 +1,7 @@
 /**
- * Gyre under test: an in-process GyreServer (HS256 tokens, HTTP API on the same port), plus the bench
- * control API. In-process publications go through `node.publish`.
+ * Gyre under test: an in-process GyreServer (HS256 tokens, HTTP API on the same port; the SDK's
+ * HTTP-streaming and SSE fallbacks enabled, with their emulation endpoint), plus the bench control
+ * API. In-process publications go through `node.publish`.
  *   node --expose-gc --import tsx bench/servers/gyre.ts [--engine memory|redis] [--redis-url URL] [--redis-prefix P]
  * The engine is the in-memory one unless `--engine redis` (or GYRE_BENCH_ENGINE=redis): then Redis at
  * `--redis-url` / GYRE_BENCH_REDIS_URL (default redis://127.0.0.1:6379) under the key prefix
@@ -29,6 +30,9 @@ const { config } = validateConfig({
   log: { level: 'error' },
   client: { token: { hmac_secret_key: BENCH_SECRET }, allowed_origins: ['*'] },
   http_api: { key: BENCH_API_KEY },
+  // S1 also measures subscribers on the emulation transports (commands through /emulation).
+  http_stream: { enabled: true },
+  sse: { enabled: true },
   channel: { without_namespace: { allow_subscribe_for_client: true } },
   ...(values.engine === 'redis' && {
     engine: { type: 'redis', redis: { address: values['redis-url'], prefix: values['redis-prefix'] } },

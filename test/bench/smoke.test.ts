@@ -1,8 +1,9 @@
 /**
  * Smoke test of the benchmark harness: a tiny S1 (20 subscribers, one short step at one rate) through
  * the same code path as `npm run bench` — real server processes, real load-generator workers — for
- * Gyre (in-process and HTTP API publishing to JSON clients, in-process to protobuf clients), the raw
- * ws ceiling and Socket.IO; and a tiny S5 (20 subscribers; one node with each engine, two nodes over
+ * Gyre (in-process and HTTP API publishing to JSON clients, in-process to protobuf clients, to
+ * HTTP-streaming clients, to SSE clients and to a mix of the four kinds), the raw ws ceiling and
+ * Socket.IO; and a tiny S5 (20 subscribers; one node with each engine, two nodes over
  * the real Redis), skipped with a notice when
  * Redis is not reachable (failed instead with GYRE_REQUIRE_SERVICES=1). It checks that numbers come
  * out, that the report renders and that S5 merges into earlier results; it makes no timing assertion.
@@ -27,7 +28,7 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
 
   assert.deepEqual(res.notes, [], `no scenario failed: ${res.notes.join('; ')}\n${lines.join('\n')}`);
   const rows = res.s1 ?? [];
-  assert.deepEqual(rows.map((r) => r.variant).sort(), ['gyre', 'gyre-http', 'gyre-pb', 'raw', 'sio']);
+  assert.deepEqual(rows.map((r) => r.variant).sort(), ['gyre', 'gyre-http', 'gyre-http-stream', 'gyre-mixed', 'gyre-pb', 'gyre-sse', 'raw', 'sio']);
   for (const row of rows) {
     assert.equal(row.connected, 20, `${row.variant}: all subscribers connected`);
     assert.equal(row.steps.length, 1, `${row.variant}: one step`);
@@ -38,12 +39,19 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
     for (const p of [s.p50, s.p95, s.p99]) assert.ok(Number.isFinite(p) && p >= 0, `${row.variant}: finite percentile ${p}`);
     assert.ok(s.p50 <= s.p95 && s.p95 <= s.p99, `${row.variant}: percentiles ordered`);
     assert.ok(Number.isFinite(s.serverCpu), `${row.variant}: server CPU measured`);
+    if (row.variant === 'gyre-http-stream' || row.variant === 'gyre-sse' || row.variant === 'gyre-mixed') {
+      // Stream chunks are cut anywhere: each publication still counts exactly once per subscriber.
+      assert.equal(s.delivered, s.expected, `${row.variant}: every subscriber got every publication once`);
+    }
   }
 
   const text = consoleReport(res);
   assert.match(text, /S1 fan-out/);
   assert.match(text, /Gyre \(HTTP API\)/);
   assert.match(text, /Gyre \(protobuf\)/);
+  assert.match(text, /Gyre \(HTTP-streaming\)/);
+  assert.match(text, /Gyre \(SSE\)/);
+  assert.match(text, /Gyre \(mixed transports\)/);
   assert.match(text, /protobuf ≥ 1\.0 × JSON delivered msg\/s/);
   const dir = mkdtempSync(join(tmpdir(), 'gyre-bench-smoke-'));
   try {
@@ -56,6 +64,9 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
     assert.match(md, /## S1 fan-out/);
     assert.match(md, /smoke-s1-throughput\.svg/);
     assert.match(md, /\| Gyre \(protobuf\) \|/);
+    assert.match(md, /\| Gyre \(HTTP-streaming\) \|/);
+    assert.match(md, /\| Gyre \(SSE\) \|/);
+    assert.match(md, /\| Gyre \(mixed transports\) \|/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
