@@ -187,10 +187,5 @@ export function encodePushBody(msg: PushMsg): string {
   }
 }
 
-/** `{"push":{"channel":..,"pub":{...}}}` — built once per channel on the fan-out path. */
-export function encodePublicationPush(channel: string, pub: Publication, data?: RawJson, delta = false): string {
-  return `{"push":{"channel":${q(channel)},"pub":${encodePublication(pub, data, delta)}}}`;
-}
-
 /** The ping frame: an empty reply. */
 export const PING = '{}';

@@ -39,20 +39,10 @@ export function valueToPayload(value: unknown): Payload {
   return JSON.stringify(value);
 }
 
-/** The payload's bytes, as protobuf carries them (JSON text as its UTF-8 bytes). */
-export function payloadBytes(p: Payload): Uint8Array {
-  return typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
-}
-
 /**
  * The payload as a JSON value's text for the JSON protocol: JSON text as it is; bytes, which JSON
  * cannot carry, as a JSON string holding their base64.
  */
 export function payloadJson(p: Payload): RawJson {
   return typeof p === 'string' ? p : JSON.stringify(Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64'));
-}
-
-/** True when the payload is bytes (not JSON). */
-export function isBinaryPayload(p: Payload): p is Uint8Array {
-  return typeof p !== 'string';
 }

@@ -15,6 +15,7 @@ import type {
 } from '../handlers/responses.js';
 import { expireAtSeconds } from '../handlers/responses.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
+import { bytesToValue } from '../protocol/payload.js';
 import type { SubscriptionOverride } from '../protocol/types.js';
 
 /** A proxied event: one of the request types. */
@@ -70,14 +71,9 @@ export function payloadValue(msg: JsonMessage, key: string): unknown {
 
 /** Bytes holding JSON text as a JSON value; other bytes as a Buffer. */
 export function bytesValue(bytes: Uint8Array): unknown {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = buf.toString('utf8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (jsonTooDeep(text)) throw new BadProxyResponse(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return Buffer.from(buf);
-  }
+  return bytesToValue(bytes);
 }
 
 /** A JSON value as bytes of JSON text (a Buffer stays as it is). */

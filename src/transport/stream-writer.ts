@@ -8,21 +8,15 @@
 import type { ServerResponse } from 'node:http';
 import type { OutFrame } from '../protocol/frame.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import type { SocketWriterOptions } from './socket-writer.js';
 import type { Framing } from './stream-framing.js';
 
 /** Bytes written per step once a backed-up response drains: a slow peer gets them a chunk at a time. */
 const RESUME_CHUNK = 64 * 1024;
 
-export interface StreamWriterOptions {
+/** The WebSocket writer's bounds (here the response and its socket hold the bytes in flight), and the framing. */
+export interface StreamWriterOptions extends SocketWriterOptions {
   framing: Framing;
-  /** Bytes allowed in flight (queued here and held by the response and its socket) before `onOverflow`. */
-  maxQueued: number;
-  /** Ms a backed-up response may go without draining before `onStall`; 0 = no limit. */
-  writeTimeout: number;
-  /** Called once when the queue overflows; the writer has stopped. */
-  onOverflow: () => void;
-  /** Called once when a backed-up response made no progress within `writeTimeout`; the writer has stopped. */
-  onStall: () => void;
 }
 
 /** The bounded, coalescing outgoing queue of one streamed response. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { messageOfPush } from '../../src/events/channels.js';
 import { decodeEventMessage, encodeEventMessage } from '../../src/events/codec.js';
-import { encodePublicationPush } from '../../src/protocol/json-encode.js';
+import { jsonCodec } from '../../src/protocol/json-codec.js';
 
 test('a well-formed message decodes to its event and data; other keys are ignored', () => {
   assert.deepEqual(decodeEventMessage('{"event":"A","data":{"x":[1]},"extra":true}'), { ok: true, event: 'A', data: { x: [1] } });
@@ -34,7 +34,7 @@ test('encoding omits undefined data and round-trips through a publication push',
   assert.equal(encodeEventMessage('A', undefined), '{"event":"A"}');
   const text = encodeEventMessage('NOTIFICATION', { text: 'hi "there"', n: 1 });
   assert.equal(text, '{"event":"NOTIFICATION","data":{"text":"hi \\"there\\"","n":1}}');
-  const push = encodePublicationPush('\u00a7events:user:500', { data: text, offset: 0 });
+  const push = jsonCodec.publicationPush('\u00a7events:user:500', { data: text, offset: 0 }, { kind: 'plain' })!.payload.toString('utf8');
   assert.deepEqual(messageOfPush(push), { event: 'NOTIFICATION', data: { text: 'hi "there"', n: 1 } });
   assert.equal(messageOfPush('{"push":{"channel":"x","pub":{"data":{"nope":1}}}}'), undefined);
   assert.equal(messageOfPush('garbage'), undefined);
