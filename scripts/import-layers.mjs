@@ -28,6 +28,7 @@ export const LAYERS = [
   ['broadcasting'],
   ['events'],
   ['server.ts', 'gyre.ts', 'index.ts'],
+  ['workers'],
   ['cli'],
 ];
 

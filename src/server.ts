@@ -18,7 +18,7 @@ import { answerClientError, refuse, sendJson as send } from './http/respond.js';
 import { refuseUpgrade } from './http/upgrade.js';
 import type { GyreConfig } from './config/types.js';
 import type { ClusterOptions } from './node/cluster.js';
-import { createEngine } from './engine/factory.js';
+import { createEngine, type EmbeddedEngine } from './engine/factory.js';
 import type { Broker, ControlBus, PresenceManager } from './engine/types.js';
 import { EventsServer } from './events/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -41,6 +41,10 @@ export interface GyreServerOptions {
   cluster?: ClusterOptions;
   /** Application handlers: services and interceptors for client requests. */
   handlers?: Handlers;
+  /** Where the embedded (memory) engine lives: this process (default), or a primary's over IPC. */
+  embeddedEngine?: EmbeddedEngine;
+  /** Whether this node runs the `start_server` hooks (default true; false in a worker of `gyre serve --workers`). */
+  startServerHooks?: boolean;
 }
 
 /** Where an attached Gyre serves its WebSocket endpoint. */
@@ -72,7 +76,7 @@ export class GyreServer {
     const { config } = opts;
     const log = opts.log ?? createLogger(config.log);
     // The configured engine, unless the caller brings its own broker.
-    const engine = opts.broker === undefined ? createEngine(config, log) : undefined;
+    const engine = opts.broker === undefined ? createEngine(config, log, opts.embeddedEngine) : undefined;
     this.engine = engine?.description ?? 'custom';
     const presence = opts.presence ?? engine?.presence;
     const control = opts.control ?? engine?.control;
@@ -95,7 +99,11 @@ export class GyreServer {
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     this.transports = new ClientTransports(this.node, config);
     if (config.events.enabled) {
-      this.eventsServer = new EventsServer({ node: this.node, createListener: (handler) => listenerServer(config, handler) });
+      this.eventsServer = new EventsServer({
+        node: this.node,
+        createListener: (handler) => listenerServer(config, handler),
+        ...(opts.startServerHooks !== undefined && { startServerHooks: opts.startServerHooks }),
+      });
     }
     this.http = listenerServer(config, (req, res) => this.onRequest(req, res));
     if (config.http_server.internal_port > 0) {

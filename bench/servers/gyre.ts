@@ -6,7 +6,8 @@
  * The engine is the in-memory one unless `--engine redis` (or GYRE_BENCH_ENGINE=redis): then Redis at
  * `--redis-url` / GYRE_BENCH_REDIS_URL (default redis://127.0.0.1:6379) under the key prefix
  * `--redis-prefix` / GYRE_BENCH_REDIS_PREFIX (default "gyre-bench"; the harness passes one per run,
- * so that nodes of one run form a cluster and never see another run's keys).
+ * so that nodes of one run form a cluster and never see another run's keys). GYRE_BENCH_WRITE_DELAY
+ * sets `client.write_delay` (e.g. "5ms").
  */
 import { parseArgs } from 'node:util';
 import { validateConfig } from '../../src/config/validate.js';
@@ -28,7 +29,12 @@ if (values.engine !== 'memory' && values.engine !== 'redis') {
 
 const { config } = validateConfig({
   log: { level: 'error' },
-  client: { token: { hmac_secret_key: BENCH_SECRET }, allowed_origins: ['*'] },
+  client: {
+    token: { hmac_secret_key: BENCH_SECRET },
+    allowed_origins: ['*'],
+    // GYRE_BENCH_WRITE_DELAY (e.g. "5ms"): client.write_delay, to measure write batching.
+    ...(process.env['GYRE_BENCH_WRITE_DELAY'] !== undefined && { write_delay: process.env['GYRE_BENCH_WRITE_DELAY'] }),
+  },
   http_api: { key: BENCH_API_KEY },
   // S1 also measures subscribers on the emulation transports (commands through /emulation).
   http_stream: { enabled: true },

@@ -2,6 +2,7 @@
 /**
  * The `gyre` command line: serve, genconfig, gentoken, checkconfig, version.
  */
+import cluster from 'node:cluster';
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { signToken } from '../auth/sign.js';
@@ -9,6 +10,8 @@ import { ConfigError } from '../config/errors.js';
 import { generateConfig } from '../config/generate.js';
 import { loadConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/tree.js';
+import type { GyreConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
 import type { GyreServer } from '../server.js';
 import { VERSION } from '../version.js';
 import { schemaCommand, schemaRefFor } from './schema.js';
@@ -19,8 +22,9 @@ export const DEFAULT_CONFIG_FILE = 'config.json';
 const USAGE = `Usage: gyre <command> [options]
 
 Commands:
-  serve [--config FILE] [--port N] [--insecure] [--log-level L]
-                         run the server (default config file: ./config.json, created if missing)
+  serve [--config FILE] [--port N] [--workers N|auto] [--insecure] [--log-level L]
+                         run the server (default config file: ./config.json, created if missing);
+                         --workers: worker processes sharing the ports (0 = one process)
   genconfig [FILE]       write a starter config (fresh HMAC secret and API key, $schema for editors;
                          default ./config.json)
   gentoken --user ID [--ttl S] [--channel CH] [--info JSON] [--config FILE]
@@ -60,6 +64,7 @@ async function serve(args: string[]): Promise<void> {
       port: { type: 'string', short: 'p' },
       insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
+      workers: { type: 'string', short: 'w' },
     },
   });
   let file = values.config;
@@ -73,18 +78,30 @@ async function serve(args: string[]): Promise<void> {
   } else if (!existsSync(file)) {
     fail(`config error: file not found: ${file}`);
   }
-  const overrides: Record<string, Record<string, unknown>> = {};
+  const overrides: Record<string, unknown> = {};
   if (values.port !== undefined) {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port: ${values.port}`);
     overrides['http_server'] = { port };
   }
   if (values.insecure === true) overrides['client'] = { insecure: true };
+  if (values.workers !== undefined) {
+    const w = values.workers === 'auto' ? 'auto' : Number(values.workers);
+    if (w !== 'auto' && (!Number.isInteger(w) || w < 0)) fail(`invalid --workers: ${values.workers} (a number of processes, or auto)`);
+    overrides['workers'] = w;
+  }
   if (values['log-level'] !== undefined) overrides['log'] = { level: values['log-level'] };
   const config = load(file, overrides);
   // The server code loads only for `serve`, keeping the other commands quick.
   const [{ createLogger }, { GyreServer: Server }] = await Promise.all([import('../log.js'), import('../server.js')]);
   const log = createLogger(config.log);
+  if (cluster.isWorker) {
+    const { runWorker } = await import('../workers/worker.js');
+    const { WORKER_INDEX_ENV } = await import('../workers/primary.js');
+    await runWorker({ config, log, index: Number(process.env[WORKER_INDEX_ENV] ?? '1') });
+    return;
+  }
+  if (config.workers > 0) return servePrimary(config, log, file, created);
   let server: GyreServer;
   try {
     server = new Server({ config, log });
@@ -93,26 +110,26 @@ async function serve(args: string[]): Promise<void> {
   }
   const port = await server.listen();
   log.info({ port, config: file, engine: server.engine, node: server.node.name }, `Gyre ${VERSION} listening`);
-  if (created) log.info(`created ${file} with a fresh HMAC secret and API key`);
-  if (config.client.insecure) {
-    log.warn('INSECURE mode: clients connect without tokens and may use every channel; never use it in production');
-  } else {
-    log.info(
-      `connect with a token: npx gyre gentoken --user 42 --config ${file}` +
-        ' (or start in insecure mode for development: npm start -- --insecure)',
-    );
-  }
+  startupHints(config, log, file, created);
+  stopOnSignals(log, 'shutting down', () => server.shutdown(), config.shutdown.timeout + 1000);
+}
+
+/**
+ * SIGTERM / SIGINT run `stop` once, then exit 0 (1 when it fails; 0 anyway after `forceAfterMs`).
+ * A stray rejected promise is logged: it is a bug to fix, never a reason to drop every client.
+ */
+function stopOnSignals(log: Logger, message: string, stop: () => Promise<void>, forceAfterMs: number): void {
   let stopping = false;
-  const stop = (signal: string) => {
+  const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal }, message);
     const force = setTimeout(() => {
       log.warn('shutdown timeout reached: exiting');
       process.exit(0);
-    }, config.shutdown.timeout + 1000);
+    }, forceAfterMs);
     force.unref();
-    server.shutdown().then(
+    stop().then(
       () => {
         log.info('stopped');
         log.flush?.();
@@ -124,12 +141,43 @@ async function serve(args: string[]): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  // A stray rejected promise is a bug to log, never a reason to drop every client.
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('unhandledRejection', (reason: unknown) => {
     log.error({ err: reason }, 'unhandled promise rejection (server keeps running)');
   });
+}
+
+function startupHints(config: GyreConfig, log: Logger, file: string, created: boolean): void {
+  if (created) log.info(`created ${file} with a fresh HMAC secret and API key`);
+  if (config.client.insecure) {
+    log.warn('INSECURE mode: clients connect without tokens and may use every channel; never use it in production');
+  } else {
+    log.info(
+      `connect with a token: npx gyre gentoken --user 42 --config ${file}` +
+        ' (or start in insecure mode for development: npm start -- --insecure)',
+    );
+  }
+}
+
+/** `serve` with `workers` > 0: this process is the primary; the workers run `serve` again. */
+async function servePrimary(config: GyreConfig, log: Logger, file: string, created: boolean): Promise<void> {
+  const { Primary } = await import('../workers/primary.js');
+  const primary = new Primary({ config, log, workers: config.workers });
+  // The primary kills workers still there when shutdown.timeout is up: this is only a safety net.
+  stopOnSignals(log, 'shutting down every worker', () => primary.stop(), config.shutdown.timeout + 5000);
+  let ready;
+  try {
+    ready = await primary.start();
+  } catch (e) {
+    await primary.stop();
+    fail(`cannot start: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  log.info(
+    { port: ready.port, config: file, engine: ready.engine, workers: config.workers, pid: process.pid },
+    `Gyre ${VERSION} listening with ${config.workers} worker${config.workers === 1 ? '' : 's'}`,
+  );
+  startupHints(config, log, file, created);
 }
 
 function genconfig(args: string[]): void {

@@ -108,6 +108,7 @@ function fromEnvText(node: KeyNode, text: string, path: string, name: string, pr
       return bad('a boolean ("true"/"false"/"1"/"0")');
     case 'integer':
     case 'unix_seconds':
+      if (node['x-gyre']?.autoCores === true && trimmed === 'auto') return trimmed;
       return /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : bad('an integer');
     case 'string_array':
     case 'listeners':

@@ -34,6 +34,8 @@ export interface KeyMeta {
   readonly wholeSeconds?: boolean;
   /** Integers: `"9000"` is accepted too (Centrifugo types that key as a string). */
   readonly numericString?: boolean;
+  /** Integers: `"auto"` is accepted too, read as the number of CPU cores. */
+  readonly autoCores?: boolean;
   /** String arrays: a single string is accepted too, as a one-item array. */
   readonly orString?: boolean;
   /** Named lists: what an item is called in messages ("namespace"); none = "object". */
@@ -128,6 +130,18 @@ export function portOrDigits(def: number, description: string) {
     default: def,
     description,
     [X]: { kind: 'integer', numericString: true } satisfies KeyMeta,
+  } as TSchema);
+}
+
+/** A count that may also be `"auto"`: the number of CPU cores of the machine. */
+export function countOrAuto(def: number | 'auto', description: string, range: { max: number }) {
+  return Type.Unsafe<number>({
+    anyOf: [{ type: 'integer' }, { const: 'auto' }],
+    minimum: 0,
+    maximum: range.max,
+    default: def,
+    description,
+    [X]: { kind: 'integer', autoCores: true } satisfies KeyMeta,
   } as TSchema);
 }
 

@@ -218,6 +218,8 @@ export const V5_MOVES: Readonly<Record<string, string>> = {
   client_channel_limit: 'client.channel_limit',
   client_queue_max_size: 'client.queue_max_size',
   client_concurrency: 'client.concurrency',
+  client_write_delay: 'client.write_delay',
+  client_max_messages_in_frame: 'client.max_messages_in_frame',
   namespaces: 'channel.namespaces',
   presence: 'channel.without_namespace.presence',
   join_leave: 'channel.without_namespace.join_leave',

@@ -3,6 +3,7 @@
  * value (durations to ms, ...), fills in defaults, and collects every problem and warning on the
  * way instead of stopping at the first.
  */
+import { availableParallelism } from 'node:os';
 import { parseDuration } from './duration.js';
 import { describeValue, type ConfigProblem } from './errors.js';
 import { kindOf, metaOf, type KeyMeta, type KeyNode } from './keys.js';
@@ -85,7 +86,8 @@ export class Walker {
       case 'boolean':
         return typeof value === 'boolean' ? value : this.expected(path, 'a boolean (true or false)', value);
       case 'integer':
-        return this.integer(node, meta.numericString === true, value, path, 'an integer');
+        if (meta.autoCores === true && value === 'auto') return availableParallelism();
+        return this.integer(node, meta.numericString === true, value, path, meta.autoCores === true ? 'an integer or "auto"' : 'an integer');
       case 'unix_seconds': {
         const seconds = this.integer(node, false, value, path, 'a Unix timestamp in seconds');
         return seconds === undefined ? undefined : seconds * 1000;

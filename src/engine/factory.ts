@@ -26,7 +26,28 @@ export interface Engine {
   description: string;
 }
 
-export function createEngine(config: GyreConfig, log: Logger): Engine {
+/**
+ * Where the parts of the embedded (memory) engine live: in this process (the default), or in the
+ * primary process of `gyre serve --workers`, reached over IPC.
+ */
+export interface EmbeddedEngine {
+  broker(): Broker;
+  presence(): PresenceManager;
+  /** The control bus between nodes sharing the embedded engine (none for a single process). */
+  control(): ControlBus;
+  /** For logs: "memory", "memory (shared by workers)". */
+  readonly name: string;
+}
+
+/** The embedded engine of a single process. */
+export const inProcessEngine: EmbeddedEngine = {
+  broker: () => new MemoryBroker(),
+  presence: () => new MemoryPresenceManager(),
+  control: () => new NoopControlBus(),
+  name: 'memory',
+};
+
+export function createEngine(config: GyreConfig, log: Logger, embedded: EmbeddedEngine = inProcessEngine): Engine {
   const brokerType = config.broker.enabled ? config.broker.type : config.engine.type;
   const brokerRedis = config.broker.enabled ? config.broker.redis : config.engine.redis;
   const presenceType = config.presence_manager.enabled ? config.presence_manager.type : config.engine.type;
@@ -59,14 +80,14 @@ export function createEngine(config: GyreConfig, log: Logger): Engine {
       break;
     }
     default:
-      broker = new MemoryBroker();
-      control = new NoopControlBus();
+      broker = embedded.broker();
+      control = embedded.control();
   }
   const presence: PresenceManager =
     presenceType === 'redis'
       ? new RedisPresenceManager(shardsFor(presenceRedis), log.child({ component: 'redis-presence' }))
-      : new MemoryPresenceManager();
-  const b = brokerType === '' ? 'memory' : brokerType;
-  const p = presenceType === '' ? 'memory' : presenceType;
+      : embedded.presence();
+  const b = brokerType === '' || brokerType === 'memory' ? embedded.name : brokerType;
+  const p = presenceType === '' || presenceType === 'memory' ? embedded.name : presenceType;
   return { broker, presence, control, description: b === p ? b : `broker ${b}, presence ${p}` };
 }

@@ -14,6 +14,7 @@ import { WebSocketServer } from 'ws';
 import { pathOf, rawToString } from '../http/request.js';
 import { answerClientError, sendJson as send } from '../http/respond.js';
 import { refuseUpgrade } from '../http/upgrade.js';
+import { EVENTS_HOOK_NAMES } from '../config/definition/server.js';
 import type { EventsConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { GyreNode } from '../node/node.js';
@@ -25,7 +26,7 @@ import { BROADCAST_CHANNEL, InternalSubscriber, messageOfPush, userChannel } fro
 import { decodeEventMessage, encodeEventMessage } from './codec.js';
 import { EventConnection } from './connection.js';
 import { ERROR_EVENT, EventCloses, EventError, EventErrorCodes } from './errors.js';
-import { loadListener } from './load.js';
+import { loadHook, loadListener } from './load.js';
 import type {
   AnyEvents,
   EventConnectionInfo,
@@ -43,20 +44,17 @@ import { UserBindings } from './users.js';
 /** `events.message_size_limit: 0`: the `ws` library's own ceiling. */
 const UNLIMITED_MESSAGE_SIZE = 64 * 1024 * 1024;
 
-const HOOK_NAMES: ReadonlySet<string> = new Set<EventsHookName>([
-  'connection_open',
-  'connection_closed',
-  'message',
-  'message_handler_exception',
-  'message_sent',
-  'start_worker',
-  'start_server',
-]);
+const HOOK_NAMES: ReadonlySet<string> = new Set<EventsHookName>(EVENTS_HOOK_NAMES);
 
 export interface EventsServerOptions {
   node: GyreNode;
   /** Makes the HTTP(S) server of the endpoint's own listener (when `events.port` is set). */
   createListener: (handler: RequestListener) => Server;
+  /**
+   * Whether this node runs the `start_server` hooks (default true). A worker of `gyre serve
+   * --workers` does not: its primary runs them once for the whole server.
+   */
+  startServerHooks?: boolean;
 }
 
 type AnyListener = EventListenerFn<unknown, AnyEvents>;
@@ -221,6 +219,10 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
       const listener = await loadListener(spec, i);
       this.addListener(spec.event, typeof listener === 'function' ? listener : (server, message) => listener.handle(server, message));
     }
+    for (const [i, spec] of this.config.hooks.entries()) {
+      const hook = await loadHook(spec, i);
+      this.hook(spec.event as EventsHookName, hook as unknown as EventsHook<EventsHookName, Out>);
+    }
     await this.node.addSubscription(BROADCAST_CHANNEL, this.broadcastSubscriber);
     if (this.config.ping_interval > 0) {
       this.pinger = setInterval(() => this.ping(), this.config.ping_interval);
@@ -252,6 +254,7 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
       boundHost = this.config.address;
       port = (own.address() as AddressInfo).port;
     }
+    if (this.opts.startServerHooks === false) return;
     await this.runStartHooks('start_server', {
       nodeId: this.nodeId,
       nodeName: this.node.name,

@@ -91,7 +91,9 @@ export class ClientSubscriptions {
       throw new ProtocolException(Errors.limitExceeded);
     }
     const grant = await this.authorize(resolved, req.token, req.data);
-    if (!this.owner.connected || this.byChannel.has(req.channel)) return;
+    if (!this.owner.connected) return;
+    // Subscribed meanwhile: by the server, or by a concurrent subscribe (client.concurrency).
+    if (this.byChannel.has(req.channel)) throw new ProtocolException(Errors.alreadySubscribed);
     const opts = resolved.options;
     const who = this.asker();
     const { result, ...setup } = await this.setUp({

@@ -1,7 +1,8 @@
 /**
  * A client connection: the protocol state machine (connect first, then commands), command dispatch,
  * connection refresh, pings and expiry. Channel subscriptions live in {@link ClientSubscriptions}.
- * Commands of one connection run one after another.
+ * Commands of one connection run one after another, or, with `client.concurrency` above 1, up to
+ * that many at once (connect always alone, before anything else).
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectionContext } from '../handlers/requests.js';
@@ -65,7 +66,16 @@ export class Client implements SubscriptionOwner, NodeClient {
 
   private state: State = 'connecting';
   private readonly inbox: Command[] = [];
-  private busy = false;
+  /** Commands being processed now. */
+  private running = 0;
+  /** Most commands processed at once (`client.concurrency`; 1 = one after another). */
+  private readonly concurrency: number;
+  /** The last command started runs alone: connect, or anything before the connection is connected. */
+  private alone = false;
+  private readonly commandDone = (): void => {
+    this.running--;
+    this.pump();
+  };
   /** Ms timestamps driven by the node's shared ticker. */
   private nextPingAt = 0;
   /**
@@ -92,6 +102,7 @@ export class Client implements SubscriptionOwner, NodeClient {
       interval: node.config.client.error_limit_interval,
     });
     this.subs = new ClientSubscriptions(node, this);
+    this.concurrency = Math.max(1, node.config.client.concurrency);
   }
 
   /** This connection's subscriptions by channel. */
@@ -152,7 +163,7 @@ export class Client implements SubscriptionOwner, NodeClient {
       }
       if ((this.state as State) === 'closed') return;
     }
-    if (!this.busy) void this.drain();
+    this.pump();
   }
 
   /** Handles a frame of the wrong kind (binary in JSON mode, text in protobuf mode). */
@@ -168,7 +179,7 @@ export class Client implements SubscriptionOwner, NodeClient {
    */
   connectUnidirectional(params: ConnectCommandParams): void {
     this.inbox.push({ id: 0, method: 'connect', params });
-    if (!this.busy) void this.drain();
+    this.pump();
   }
 
   private rejectBeforeConnect(method: string): void {
@@ -176,15 +187,19 @@ export class Client implements SubscriptionOwner, NodeClient {
     this.close(Disconnects.badRequest);
   }
 
-  private async drain(): Promise<void> {
-    this.busy = true;
-    try {
-      while (this.inbox.length > 0 && this.state !== 'closed') {
-        const cmd = this.inbox.shift()!;
-        await this.dispatch(cmd);
-      }
-    } finally {
-      this.busy = false;
+  /**
+   * Starts queued commands while fewer than `client.concurrency` run (one at a time by default).
+   * A connect, and any command before the connection is connected, runs alone: nothing starts
+   * beside it, and what follows waits for its reply.
+   */
+  private pump(): void {
+    while (this.inbox.length > 0 && this.state !== 'closed' && this.running < this.concurrency) {
+      if (this.running > 0 && this.alone) return;
+      const cmd = this.inbox.shift()!;
+      this.alone = cmd.method === 'connect' || this.state === 'connecting';
+      this.running++;
+      // dispatch answers every failure itself: it settles, never rejects.
+      void this.dispatch(cmd).then(this.commandDone, this.commandDone);
     }
   }
 

@@ -67,6 +67,14 @@ interface ControlMessage {
   d?: string;
 }
 
+/**
+ * The message saying that node `nodeId` left the cluster, for whoever learns of a node's end
+ * before the node could say it (the primary of `gyre serve --workers`, when a worker dies).
+ */
+export function leaveMessage(nodeId: string): string {
+  return JSON.stringify({ t: 'leave', from: nodeId } satisfies ControlMessage);
+}
+
 interface PendingSurvey {
   waiting: Set<string>;
   replies: unknown[];

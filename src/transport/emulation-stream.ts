@@ -109,6 +109,7 @@ export class EmulationStreamAcceptor {
       headers: { ...STREAM_HEADERS, ...endpoint.headers(protocol), ...cors },
       ...(endpoint.preamble !== undefined && { preamble: endpoint.preamble }),
       maxQueued: this.node.config.client.queue_max_size,
+      writeDelay: this.node.config.client.write_delay,
     });
     // Malformed (or empty) frames close the connection with 3501 on the 200 stream.
     client.handleFrame(frame);

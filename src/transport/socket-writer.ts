@@ -1,7 +1,10 @@
 /**
  * The bounded, coalescing outgoing queue of one WebSocket connection.
  *
- * Frames queued within one event-loop turn leave in one socket write. While the socket is backed
+ * Frames queued within one event-loop turn leave in one socket write; with a write delay
+ * (`client.write_delay`), frames queued within the delay do, written by a timer shared by every
+ * connection (see flush-scheduler.ts), and, with `joinMessages`, several messages share one
+ * WebSocket frame (`client.max_messages_in_frame`). While the socket is backed
  * up (the peer reads slower than we write), frames wait here rather than in the socket, so that
  * the socket never holds more than about one chunk of them: what waits here can be dropped when
  * the connection is closed for being slow, and the close frame then reaches the peer right after
@@ -13,8 +16,8 @@
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import { scheduleFlush, type Flushable } from './flush-scheduler.js';
-import { batchBytes, type OutFrame } from '../protocol/frame.js';
+import { scheduleFlushAfter, type Flushable } from './flush-scheduler.js';
+import { batchBytes, framesBytes, joinedPayloads, type OutFrame } from '../protocol/frame.js';
 
 interface WebSocketInternals {
   _socket: Socket | null;
@@ -32,6 +35,13 @@ export interface SocketWriterOptions {
   onOverflow: () => void;
   /** Called once when a backed-up socket made no progress within `writeTimeout`; the writer has stopped. */
   onStall: () => void;
+  /** Ms queued frames may wait to be written together (`client.write_delay`); 0 (default) = to the end of the turn. */
+  writeDelay?: number;
+  /**
+   * Most messages joined into one WebSocket frame (newline-separated JSON, or varint-delimited
+   * protobuf messages back to back; `Infinity` = no limit); 0 (default) or 1 = a frame per message.
+   */
+  joinMessages?: number;
 }
 
 export class SocketWriter implements Flushable {
@@ -48,6 +58,8 @@ export class SocketWriter implements Flushable {
   private readonly socket: Socket | null;
   /** Pre-built frames go straight to the TCP socket (no permessage-deflate negotiated). */
   private readonly direct: boolean;
+  private readonly writeDelay: number;
+  private readonly join: number;
   private readonly onDrain = (): void => this.resume();
   private readonly onSent = (): void => {
     this.unconfirmed--;
@@ -60,6 +72,8 @@ export class SocketWriter implements Flushable {
   ) {
     this.socket = (ws as unknown as WebSocketInternals)._socket;
     this.direct = this.socket !== null && !ws.extensions.includes('permessage-deflate');
+    this.writeDelay = options.writeDelay ?? 0;
+    this.join = options.joinMessages ?? 0;
   }
 
   /** Queues a frame; returns false when the writer is stopped or has just overflowed. */
@@ -74,7 +88,7 @@ export class SocketWriter implements Flushable {
     this.queue.push(frame);
     if (!this.scheduled && !this.waiting) {
       this.scheduled = true;
-      scheduleFlush(this);
+      scheduleFlushAfter(this, this.writeDelay);
     }
     return true;
   }
@@ -120,11 +134,18 @@ export class SocketWriter implements Flushable {
   private write(count: number): void {
     const queue = this.queue;
     if (this.direct) {
-      if (count === queue.length) {
-        this.socket!.write(count === 1 ? queue[0]!.framed : batchBytes(queue));
-      } else {
-        this.socket!.write(Buffer.concat(queue.slice(0, count).map((f) => f.framed)));
+      if (count === 1) this.socket!.write(queue[0]!.framed);
+      else if (count === queue.length) this.socket!.write(batchBytes(queue, this.join));
+      else this.socket!.write(framesBytes(queue, count, this.join));
+    } else if (this.join > 1 && count > 1) {
+      // permessage-deflate: `ws` frames (and compresses) each joined message itself.
+      const messages: Array<{ payload: Buffer; binary: boolean }> = [];
+      joinedPayloads(queue, count, this.join, (payload, binary) => messages.push({ payload, binary }));
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        this.ws.send(m.payload, { binary: m.binary }, i === messages.length - 1 ? this.onSent : undefined);
       }
+      this.unconfirmed++;
     } else {
       for (let i = 0; i < count; i++) {
         const last = i === count - 1;

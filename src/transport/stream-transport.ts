@@ -49,6 +49,8 @@ export interface StreamTransportOptions {
   readonly preamble?: Buffer;
   /** `client.queue_max_size`. */
   readonly maxQueued: number;
+  /** `client.write_delay` (ms): how long queued pushes may wait to be written together; 0 = to the end of the turn. */
+  readonly writeDelay?: number;
   /** Unidirectional ones: answering a refused connect with an HTTP status. */
   readonly connectCodeToHttpResponse?: ConnectCodeToHttpResponseConfig;
 }
@@ -88,6 +90,7 @@ export class StreamTransport implements Transport {
       framing: options.framing,
       maxQueued: options.maxQueued,
       writeTimeout: STREAM_WRITE_TIMEOUT_MS,
+      writeDelay: options.writeDelay ?? 0,
       onOverflow: () => {
         if (!this.closing) this.onWriteFailure(Disconnects.slow);
       },

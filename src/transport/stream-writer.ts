@@ -1,20 +1,24 @@
 /**
  * The bounded coalescing writer of one streamed HTTP response: the pushes queued for a connection
- * within one event-loop turn leave in one `res.write`. The bytes held for one connection (queued
- * here, plus what the response and its socket still hold) are bounded (`onOverflow`), and a
+ * within one event-loop turn (with `client.write_delay`: within the delay) leave in one
+ * `res.write`. The bytes held for one connection (queued here, plus what the response and its
+ * socket still hold) are bounded (`onOverflow`), and a
  * backed-up response must drain within a deadline (`onStall`); the stream transport maps these to
  * 3008 "slow" and 3009 "write error".
  */
 import type { ServerResponse } from 'node:http';
 import type { OutFrame } from '../protocol/frame.js';
-import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { scheduleFlushAfter, type Flushable } from './flush-scheduler.js';
 import type { SocketWriterOptions } from './socket-writer.js';
 import type { Framing } from './stream-framing.js';
 
 /** Bytes written per step once a backed-up response drains: a slow peer gets them a chunk at a time. */
 const RESUME_CHUNK = 64 * 1024;
 
-/** The WebSocket writer's bounds (here the response and its socket hold the bytes in flight), and the framing. */
+/**
+ * The WebSocket writer's bounds (here the response and its socket hold the bytes in flight) and
+ * write delay, and the framing (which says how messages are separated: `joinMessages` is not used).
+ */
 export interface StreamWriterOptions extends SocketWriterOptions {
   framing: Framing;
 }
@@ -47,7 +51,7 @@ export class StreamWriter implements Flushable {
     this.queue.push(frame);
     if (!this.scheduled && !this.waiting) {
       this.scheduled = true;
-      scheduleFlush(this);
+      scheduleFlushAfter(this, this.options.writeDelay ?? 0);
     }
     return true;
   }

@@ -121,6 +121,7 @@ export class UniStreamAcceptor {
       headers: { ...STREAM_HEADERS, ...endpoint.headers, ...cors },
       ...(endpoint.preamble !== undefined && { preamble: endpoint.preamble }),
       maxQueued: this.node.config.client.queue_max_size,
+      writeDelay: this.node.config.client.write_delay,
       connectCodeToHttpResponse: endpoint.connectCodeToHttpResponse,
     });
     client.connectUnidirectional(params);

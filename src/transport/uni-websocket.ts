@@ -38,6 +38,8 @@ export interface UniWebSocketOptions {
   readonly maxQueued: number;
   /** `uni_websocket.write_timeout` (ms); 0 = no limit. */
   readonly writeTimeout: number;
+  /** `client.write_delay` (ms): how long queued pushes may wait to be written together; 0 = to the end of the turn. */
+  readonly writeDelay?: number;
   readonly joinPushMessages: boolean;
   readonly disableClosingHandshake: boolean;
   readonly disableDisconnectPush: boolean;
@@ -75,6 +77,7 @@ export class UniWebSocketTransport implements Transport, Flushable {
     this.writer = new SocketWriter(ws, {
       maxQueued: options.maxQueued,
       writeTimeout: options.writeTimeout,
+      writeDelay: options.writeDelay ?? 0,
       onOverflow: () => this.failWrite(Disconnects.slow),
       onStall: () => this.failWrite(Disconnects.writeError),
     });
@@ -238,6 +241,7 @@ export class UniWebSocketAcceptor {
     const transport = new UniWebSocketTransport(ws, req, {
       maxQueued: this.node.config.client.queue_max_size,
       writeTimeout: config.write_timeout,
+      writeDelay: this.node.config.client.write_delay,
       joinPushMessages: config.join_push_messages,
       disableClosingHandshake: config.disable_closing_handshake,
       disableDisconnectPush: config.disable_disconnect_push,

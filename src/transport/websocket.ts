@@ -28,6 +28,13 @@ export interface WebSocketLimits {
   maxQueued: number;
   /** `websocket.write_timeout` (ms): how long a backed-up socket may go without draining (3009); 0 = no limit. */
   writeTimeout: number;
+  /** `client.write_delay` (ms): how long queued messages may wait to be written together; 0 (default) = to the end of the turn. */
+  writeDelay?: number;
+  /**
+   * `client.max_messages_in_frame`: with a write delay, most messages joined into one WebSocket
+   * frame (-1 = no limit). Without one, each message has its own frame, as before.
+   */
+  maxMessagesInFrame?: number;
 }
 
 /** One WebSocket connection as a {@link Transport}. */
@@ -53,8 +60,12 @@ export class WebSocketTransport implements Transport {
     readonly protocol: ProtocolName = 'json',
   ) {
     this.headers = req.headers;
+    const writeDelay = limits.writeDelay ?? 0;
     this.writer = new SocketWriter(ws, {
-      ...limits,
+      maxQueued: limits.maxQueued,
+      writeTimeout: limits.writeTimeout,
+      writeDelay,
+      joinMessages: writeDelay > 0 ? joinLimit(limits.maxMessagesInFrame ?? DEFAULT_MAX_MESSAGES_IN_FRAME) : 0,
       onOverflow: () => this.onWriteFailure(Disconnects.slow),
       onStall: () => this.onWriteFailure(Disconnects.writeError),
     });
@@ -141,7 +152,12 @@ export class WebSocketAcceptor {
     const transport = new WebSocketTransport(
       ws,
       req,
-      { maxQueued: this.node.config.client.queue_max_size, writeTimeout: this.config.write_timeout },
+      {
+        maxQueued: this.node.config.client.queue_max_size,
+        writeTimeout: this.config.write_timeout,
+        writeDelay: this.node.config.client.write_delay,
+        maxMessagesInFrame: this.node.config.client.max_messages_in_frame,
+      },
       protocol,
     );
     const client = new Client(this.node, transport);
@@ -165,6 +181,15 @@ export class WebSocketAcceptor {
   close(): void {
     this.wss.close();
   }
+}
+
+/** Centrifugo's default of `client.max_messages_in_frame` (also what 0 means there). */
+const DEFAULT_MAX_MESSAGES_IN_FRAME = 16;
+
+/** `client.max_messages_in_frame` as the writer's join limit: -1 = no limit, 0 = the default. */
+function joinLimit(maxMessagesInFrame: number): number {
+  if (maxMessagesInFrame < 0) return Number.POSITIVE_INFINITY;
+  return maxMessagesInFrame === 0 ? DEFAULT_MAX_MESSAGES_IN_FRAME : maxMessagesInFrame;
 }
 
 /** The WebSocket subprotocol of Centrifugo's protobuf client protocol. */

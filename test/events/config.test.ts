@@ -30,6 +30,7 @@ test('defaults: disabled, /connection/events on the main port, 64 KiB frames, 25
     message_size_limit: 65_536,
     ping_interval: 25_000,
     listeners: [],
+    hooks: [],
   });
 });
 

@@ -3,7 +3,8 @@
  * socket (test/helpers/fake-socket.ts) that the tests back up and drain at will: frames of one turn
  * coalesced into one write, maxQueued counting queued and in-flight bytes (onOverflow once), the
  * write timeout of a backed-up socket (onStall), drain resuming in order a chunk at a time, stop(),
- * flushAll(), and the permessage-deflate path through `ws.send`.
+ * flushAll(), the permessage-deflate path through `ws.send`, and the write delay (frames of several
+ * turns in one write, on the shared timer) with messages joined into frames.
  *
  * No test sleeps or measures time: writes are waited for with bounded waits, "nothing was written"
  * is checked after a sentinel writer queued later in the same turn has been flushed, and the
@@ -37,6 +38,8 @@ function harness(opts: Partial<Omit<SocketWriterOptions, 'onOverflow' | 'onStall
   const writer = new SocketWriter(ws.asWebSocket(), {
     maxQueued: opts.maxQueued ?? 1 << 20,
     writeTimeout: opts.writeTimeout ?? 0,
+    ...(opts.writeDelay !== undefined && { writeDelay: opts.writeDelay }),
+    ...(opts.joinMessages !== undefined && { joinMessages: opts.joinMessages }),
     onOverflow: () => calls.overflow++,
     onStall: () => {
       calls.stall++;
@@ -520,5 +523,64 @@ describe('permessage-deflate: frames go through ws.send', () => {
     assert.equal(ws.sends.length, 2, 'held back at 64 KiB');
     ws.confirm();
     assert.deepEqual(ws.sentTexts, ['1', '2', '3']);
+  });
+});
+
+describe('writeDelay and joinMessages (client.write_delay, client.max_messages_in_frame)', () => {
+  // Each test uses a delay of its own: the delay's shared timer is not shared with another test.
+  test('frames queued in several turns within the delay leave in one write when the shared timer fires', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const a = harness({ writeDelay: 40 });
+    const b = harness({ writeDelay: 40 });
+    const frames = [new OutFrame('{"n":1}'), new OutFrame('{"n":2}')];
+    a.writer.enqueue(frames[0]!);
+    b.writer.enqueue(frames[0]!);
+    await immediate();
+    a.writer.enqueue(frames[1]!);
+    b.writer.enqueue(frames[1]!);
+    await immediate();
+    assert.equal(a.ws.socket.writes.length + b.ws.socket.writes.length, 0, 'nothing written before the delay');
+    t.mock.timers.tick(40);
+    assert.equal(a.ws.socket.writes.length, 1, 'one write');
+    assert.deepEqual(a.ws.socket.written, concatFramed(...frames), 'a frame per message without joinMessages');
+    assert.strictEqual(b.ws.socket.writes[0], a.ws.socket.writes[0], 'the same bytes for both connections (built once)');
+    // A frame queued after the flush waits for the next tick.
+    a.writer.enqueue(new OutFrame('{"n":3}'));
+    await immediate();
+    assert.equal(a.ws.socket.writes.length, 1);
+    t.mock.timers.tick(40);
+    assert.equal(a.ws.socket.writes.length, 2);
+  });
+
+  test('joinMessages: messages newline-joined in frames of at most that many', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { ws, writer } = harness({ writeDelay: 41, joinMessages: 2 });
+    for (const text of ['{"a":1}', '{"b":2}', '{"c":3}']) writer.enqueue(new OutFrame(text));
+    t.mock.timers.tick(41);
+    assert.equal(ws.socket.writes.length, 1, 'one write');
+    assert.deepEqual(ws.socket.written, Buffer.concat([new OutFrame('{"a":1}\n{"b":2}').framed, new OutFrame('{"c":3}').framed]));
+  });
+
+  test('permessage-deflate: one ws.send per joined message, the callback on the last', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { ws, writer } = harness({ extensions: 'permessage-deflate', writeDelay: 42, joinMessages: 2 });
+    for (const text of ['"a"', '"b"', '"c"']) writer.enqueue(new OutFrame(text));
+    t.mock.timers.tick(42);
+    assert.deepEqual(ws.sentTexts, ['"a"\n"b"', '"c"']);
+    assert.deepEqual(
+      ws.sends.map((s) => typeof s.cb),
+      ['undefined', 'function'],
+    );
+  });
+
+  test('flushAll() before the delay writes what waits at once, joined; the tick then writes nothing', async (t: TestContext) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { ws, writer } = harness({ writeDelay: 43, joinMessages: 16 });
+    writer.enqueue(new OutFrame('"x"'));
+    writer.enqueue(new OutFrame('"y"'));
+    writer.flushAll();
+    assert.deepEqual(ws.socket.written, new OutFrame('"x"\n"y"').framed);
+    t.mock.timers.tick(43);
+    assert.equal(ws.socket.writes.length, 1);
   });
 });

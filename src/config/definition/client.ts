@@ -1,5 +1,5 @@
 /** Definition of `client`: connection tokens, limits and timing of client connections. */
-import { bool, duration, int, notEnforced, objectList, section, str, strings, unixSeconds } from '../keys.js';
+import { bool, duration, int, objectList, section, str, strings, unixSeconds } from '../keys.js';
 import { clientProxy } from './proxy.js';
 
 const tokenFields = {
@@ -50,9 +50,18 @@ export const client = section(
     history_max_publication_limit: int(300, 'Most publications one history call returns.'),
     recovery_max_publication_limit: int(300, 'Most publications one recovery returns (more: recovered false).'),
     insecure: bool(false, 'Insecure mode: every client may connect and use every channel. Never in production.'),
-    concurrency: notEnforced(
-      int(0, 'Commands of one connection run at once (Centrifugo); read but not enforced yet.'),
-      'the commands of one connection always run one after another',
+    concurrency: int(
+      0,
+      'Most commands of one connection processed at once: 0 or 1 = one after another; above 1, up to that many concurrently (replies may then come out of order, each matched by its id).',
+    ),
+    write_delay: duration(
+      '0',
+      'How long messages for a connection may be collected before they are written to it together (fewer writes, more latency); 0 = written at the end of the event-loop turn.',
+    ),
+    max_messages_in_frame: int(
+      16,
+      'With write_delay: most messages joined into one WebSocket frame (newline-separated JSON, or consecutive protobuf messages); -1 = no limit, 0 = 16.',
+      { min: -1 },
     ),
     error_limit: int(1000, 'Gyre: error replies a connection may get within error_limit_interval before it is closed with 3509; 0 = no limit.'),
     error_limit_interval: duration('10s', "Gyre: the interval of error_limit; a connection's error log lines come at most once per interval."),
@@ -97,6 +106,10 @@ export const client = section(
       'connect_include_server_time',
       'insecure_skip_token_signature_verify',
       'user_id_http_header',
+      'reply_without_queue',
+      'write_with_timer',
+      'queue_shrink_delay',
+      'queue_initial_cap',
     ],
   },
 );

@@ -1,6 +1,6 @@
 /** Definition of the node's own sections: HTTP server, log, HTTP API, WebSocket, health, shutdown, node, events. */
 import Type, { type Static, type TSchema } from 'typebox';
-import { bool, duration, int, META_KEYWORD, oneOf, port, portOrDigits, section, str, type KeyMeta } from '../keys.js';
+import { bool, countOrAuto, duration, int, META_KEYWORD, oneOf, port, portOrDigits, section, str, type KeyMeta } from '../keys.js';
 import { TLS_SERVER_UNTYPED } from './tls.js';
 
 /** `http_server`. */
@@ -89,6 +89,17 @@ export const node = section({ name: str('', 'Name of this node; "" = generated.'
   untyped: ['info_metrics_aggregate_interval'],
 });
 
+/** The hooks of the event endpoint (`events.hooks` names them; `EventsServer.hook` registers them). */
+export const EVENTS_HOOK_NAMES = [
+  'connection_open',
+  'connection_closed',
+  'message',
+  'message_handler_exception',
+  'message_sent',
+  'start_worker',
+  'start_server',
+] as const;
+
 /** One `events.listeners` entry, `"EVENT=module[#export]"` in file form. */
 export const listenerSpec = Type.Object({
   event: Type.String({ description: 'The client event name the listener handles.' }),
@@ -114,6 +125,27 @@ export const events = section(
     message_size_limit: int(65_536, 'Max bytes of one incoming frame; a bigger one closes the connection with 1009. 0 = 64 MiB.'),
     ping_interval: duration('25s', 'Interval of WebSocket pings; a connection that has not answered the previous one is dropped. 0 = none.'),
     listeners,
+    hooks: Type.Unsafe<Array<Static<typeof listenerSpec>>>({
+      type: 'array',
+      items: { type: 'string', pattern: '^[^=]*[^=\\s][^=]*=.*\\S' },
+      default: [],
+      description:
+        `Lifecycle hooks loaded from modules at start: "HOOK=module" or "HOOK=module#export", HOOK one of ${EVENTS_HOOK_NAMES.join(', ')}.`,
+      [META_KEYWORD]: { kind: 'listeners' } satisfies KeyMeta,
+    } as TSchema),
   },
   "Gyre: the simple event protocol endpoint.",
+);
+
+/** `workers`: Gyre's worker processes (`gyre serve`). */
+export const workers = countOrAuto(
+  0,
+  'Gyre: worker processes of `gyre serve`, sharing its ports; "auto" = one per CPU core; 0 = serve in a single process.',
+  { max: 1024 },
+);
+
+/** `worker_timeout`: how long a worker may leave the primary unanswered. */
+export const workerTimeout = duration(
+  '10s',
+  "Gyre: a worker that has not answered the primary's heartbeat for this long is killed and replaced (0 = never).",
 );

@@ -17,7 +17,8 @@ import type {
   PublishOptions,
   PublishResult,
 } from '../types.js';
-import { decodeEvent, encodeJoinLeave, encodePublication, encodePublicationBody } from '../wire.js';
+import { deliverEvent } from '../deliver.js';
+import { encodeJoinLeave, encodePublication, encodePublicationBody } from '../wire.js';
 import type { NatsConn, NatsListener } from './connection.js';
 
 const SAFE_SUBJECT = /^[^\s*>.]+(\.[^\s*>.]+)*$/;
@@ -81,14 +82,9 @@ export class NatsBroker implements Broker, NatsListener {
   private onMessage(channel: string, message: string): void {
     const handler = this.handler;
     if (handler === undefined || this.stale?.has(channel) === true) return;
-    const ev = decodeEvent(message);
-    if (ev === null) {
-      if (this.badMessages++ % 1000 === 0) this.log.warn({ channel }, 'undecodable message from NATS ignored');
-      return;
+    if (!deliverEvent(handler, channel, message) && this.badMessages++ % 1000 === 0) {
+      this.log.warn({ channel }, 'undecodable message from NATS ignored');
     }
-    if (ev.kind === 'pub') handler.onPublication(channel, ev.pub, ev.position, ev.useDelta);
-    else if (ev.kind === 'join') handler.onJoin(channel, ev.info);
-    else handler.onLeave(channel, ev.info);
   }
 
   async publish(channel: string, data: Payload, opts: PublishOptions): Promise<PublishResult> {

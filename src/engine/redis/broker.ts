@@ -15,7 +15,8 @@ import type {
   PublishOptions,
   PublishResult,
 } from '../types.js';
-import { decodeEvent, decodePublication, encodeJoinLeave, encodePublicationBody } from '../wire.js';
+import { deliverEvent } from '../deliver.js';
+import { decodePublication, encodeJoinLeave, encodePublicationBody } from '../wire.js';
 import type { RedisShard, RedisShards, ShardListener } from './shards.js';
 
 const DEFAULT_IDEMPOTENT_TTL_MS = 5 * 60_000;
@@ -44,14 +45,9 @@ export class RedisBroker implements Broker, ShardListener {
     const handler = this.handler;
     if (handler === undefined) return;
     const channel = redisChannel.slice(prefix.length);
-    const ev = decodeEvent(message);
-    if (ev === null) {
-      if (this.badMessages++ % 1000 === 0) this.log.warn({ channel }, 'undecodable message from Redis ignored');
-      return;
+    if (!deliverEvent(handler, channel, message) && this.badMessages++ % 1000 === 0) {
+      this.log.warn({ channel }, 'undecodable message from Redis ignored');
     }
-    if (ev.kind === 'pub') handler.onPublication(channel, ev.pub, ev.position, ev.useDelta);
-    else if (ev.kind === 'join') handler.onJoin(channel, ev.info);
-    else handler.onLeave(channel, ev.info);
   }
 
   onReconnected(shard: RedisShard, channels: readonly string[]): void {

@@ -1,0 +1,133 @@
+/**
+ * The life of a `gyre serve --workers` process group, each test on a group of its own: SIGTERM to
+ * the whole group (as systemd and container runtimes send it) and SIGINT to the primary alone both
+ * drain every worker (their SDK clients get 3001) and the primary exits 0; a worker that cannot
+ * listen stops the start with a clear message and exit code 1; bad `--workers` values and config
+ * are refused; with the Redis engine each worker is a node of the Redis cluster.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { describe, test } from 'node:test';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { run } from '../cli/run-cli.js';
+import { deleteKeys, REDIS_URL, serviceTest, uniquePrefix } from '../helpers/services.js';
+import { once, until } from '../helpers/wait.js';
+import { BASE_CONFIG, nodeAwareClient, spawnWorkers, startWorkers, type NodeAwareClient, type WorkerGroup } from '../helpers/workers.js';
+
+const CONFIG = { ...BASE_CONFIG, log: { level: 'info' }, http_server: { port: 0, address: '127.0.0.1' }, workers: 2, shutdown: { timeout: '10s' } };
+
+/** Connects SDK clients until both workers hold one; returns every client with the codes it saw on its way down. */
+async function clientsOnBothWorkers(group: WorkerGroup): Promise<Array<{ c: NodeAwareClient; codes: number[] }>> {
+  const out: Array<{ c: NodeAwareClient; codes: number[] }> = [];
+  for (let i = 0; i < 12 && new Set(out.map((o) => o.c.node())).size < 2; i++) {
+    const c = nodeAwareClient(group.wsUrl, { token: await group.token(`u${i}`) });
+    const codes: number[] = [];
+    const connected = once(c.c, 'connected', 'SDK client did not connect');
+    c.c.connect();
+    out.push({ c, codes });
+    await connected;
+    c.c.on('connecting', (ctx) => codes.push(ctx.code));
+    c.c.on('disconnected', (ctx) => codes.push(ctx.code));
+  }
+  assert.equal(new Set(out.map((o) => o.c.node())).size, 2, 'no client reached the second worker');
+  return out;
+}
+
+async function drains(signal: NodeJS.Signals, toGroup: boolean): Promise<void> {
+  const group = await startWorkers(CONFIG);
+  const clients: Array<{ c: NodeAwareClient; codes: number[] }> = [];
+  try {
+    clients.push(...(await clientsOnBothWorkers(group)));
+    group.signal(signal, toGroup);
+    await until(() => clients.every((o) => o.codes.length > 0), 'not every client was told the server shuts down');
+    for (const o of clients) assert.equal(o.codes[0], 3001, `a client got ${o.codes.join(',')} instead of 3001`);
+    for (const o of clients) o.c.c.disconnect();
+    const exit = await group.waitExit();
+    assert.deepEqual(exit, { code: 0, signal: null });
+    const exits = group.lines('worker exited');
+    assert.deepEqual(exits.map((l) => l['code']).sort(), [0, 0]);
+    assert.equal(group.lines('worker exited unexpectedly').length, 0);
+    assert.ok(group.lines('stopped').length === 1, 'the primary did not log "stopped"');
+  } finally {
+    for (const o of clients) o.c.c.disconnect();
+    await group.close();
+  }
+}
+
+describe('gyre serve --workers: lifecycle', () => {
+  test('SIGTERM to the whole process group drains every worker (3001) and the primary exits 0', () => drains('SIGTERM', true));
+
+  test('SIGINT to the primary alone drains every worker (3001) and the primary exits 0', () => drains('SIGINT', false));
+
+  test('a worker that cannot listen (port taken) stops the start: exit 1 with a message', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const group = spawnWorkers({ ...CONFIG, http_server: { port, address: '127.0.0.1' } });
+    try {
+      const exit = await group.waitExit();
+      assert.equal(exit.code, 1);
+      assert.match(group.stderr.join('\n'), /cannot start: worker \d exited before listening/);
+      assert.equal(group.lines('restarting worker').length, 0);
+    } finally {
+      blocker.close();
+      await group.close();
+    }
+  });
+
+  test('bad --workers values are refused', async () => {
+    for (const bad of ['-1', 'x', '1.5']) {
+      const res = await run(['serve', `--workers=${bad}`]);
+      assert.equal(res.code, 1, `--workers ${bad}: exit ${res.code}`);
+      assert.match(res.stderr, /invalid --workers/);
+    }
+  });
+
+  test('config: workers is a count or "auto" (the number of cores); anything else is refused', () => {
+    assert.equal(validateConfig({}).config.workers, 0);
+    assert.equal(validateConfig({ workers: 3 }).config.workers, 3);
+    assert.equal(validateConfig({ workers: 'auto' }).config.workers, availableParallelism());
+    assert.equal(loadConfig({ env: { GYRE_WORKERS: 'auto' } }).config.workers, availableParallelism());
+    for (const bad of ['many', -1, 2.5, true]) {
+      assert.throws(
+        () => validateConfig({ workers: bad }),
+        (e: unknown) => e instanceof ConfigError && /workers: expected an integer or "auto"/.test(e.message),
+        `workers: ${String(bad)} was accepted`,
+      );
+    }
+    assert.throws(
+      () => validateConfig({ events: { hooks: ['start_everything=./x.js'] } }),
+      (e: unknown) => e instanceof ConfigError && /events\.hooks\[0\].*unknown hook "start_everything"/.test(e.message),
+    );
+  });
+});
+
+serviceTest('with the Redis engine each worker is a node of the Redis cluster', ['redis'], async () => {
+  const prefix = uniquePrefix();
+  const group = await startWorkers({ ...CONFIG, engine: { type: 'redis', redis: { address: REDIS_URL, prefix } } });
+  try {
+    const line = group.logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('Gyre '));
+    assert.equal(line?.['engine'], 'redis');
+    await until(async () => (await group.infoNodes()).length === 2, 'api info did not list 2 nodes');
+    const clients = await clientsOnBothWorkers(group);
+    const got: unknown[][] = clients.map(() => []);
+    await Promise.all(
+      clients.map(async (o, i) => {
+        const sub = o.c.c.newSubscription('redis-chan');
+        sub.on('publication', (ctx) => got[i]!.push(ctx.data));
+        const ok = once(sub, 'subscribed', 'subscription not confirmed');
+        sub.subscribe();
+        await ok;
+      }),
+    );
+    await group.api('publish', { channel: 'redis-chan', data: { over: 'redis' } });
+    await until(() => got.every((g) => g.length === 1), 'a client on some worker did not get the publication');
+    for (const o of clients) o.c.c.disconnect();
+  } finally {
+    await group.close();
+    await deleteKeys(REDIS_URL, prefix).catch(() => {});
+  }
+});
