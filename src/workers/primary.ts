@@ -100,6 +100,11 @@ export class Primary {
     return ready;
   }
 
+  /** The embedded engine this primary hosts for its workers (unused with Redis or NATS). */
+  get engineHost(): EngineHost {
+    return this.host;
+  }
+
   /** Worker pids by index (1-based), for tests and logs. */
   pids(): Array<number | undefined> {
     return this.slots.map((s) => s.worker?.process.pid);

@@ -21,8 +21,10 @@ import { once, until } from '../helpers/wait.js';
 import { BASE_CONFIG, nodeAwareClient, startWorkers, type NodeAwareClient, type WorkerGroup } from '../helpers/workers.js';
 
 const HOOKS = `import { appendFileSync } from 'node:fs';
-export function onServer(server, event) {
-  appendFileSync('hooks.log', JSON.stringify({ hook: 'start_server', pid: process.pid, port: event.port }) + '\\n');
+export async function onServer(server, event) {
+  // The primary holds no connection: a broadcast is run by a worker.
+  const broadcast = await server.broadcast('started', {}).then(() => 'ok', (e) => e.message);
+  appendFileSync('hooks.log', JSON.stringify({ hook: 'start_server', pid: process.pid, port: event.port, broadcast }) + '\\n');
 }
 export function onWorker(server, event) {
   appendFileSync('hooks.log', JSON.stringify({ hook: 'start_worker', pid: process.pid, node: event.nodeId }) + '\\n');
@@ -115,6 +117,7 @@ describe('gyre serve --workers 2 (embedded engine)', () => {
     assert.equal(server.length, 1);
     assert.equal(server[0]!['pid'], group.pid);
     assert.equal(server[0]!['port'], group.port);
+    assert.equal(server[0]!['broadcast'], 'ok');
     assert.deepEqual(workers.map((l) => l['pid']).sort(), [group.workerPid(1), group.workerPid(2)].sort());
   });
 

@@ -13,7 +13,8 @@
  */
 import type { Logger } from 'pino';
 import { ProtocolException } from '../../protocol/codes.js';
-import type { Publication, StreamPosition } from '../../protocol/types.js';
+import type { Payload, Publication, StreamPosition } from '../../protocol/types.js';
+import type { PublishOptions, PublishResult } from '../types.js';
 import { MemoryBroker } from '../memory/broker.js';
 import { MemoryPresenceManager } from '../memory/presence.js';
 import { decodeEvent, decodeInfo, encodeInfo, encodeJoinLeave, encodePublication, encodePublicationBody } from '../wire.js';
@@ -68,7 +69,7 @@ export class EngineHost {
   answer(worker: HostedWorker, rq: EngineRequest): Promise<unknown> {
     switch (rq.op) {
       case 'publish':
-        return this.publish(rq);
+        return this.publishFor(rq);
       case 'join':
         return this.broker.publishJoin(rq.ch, decodeInfo(rq.info));
       case 'leave':
@@ -97,6 +98,14 @@ export class EngineHost {
         this.register(worker, rq.node);
         return Promise.resolve();
     }
+  }
+
+  /**
+   * Publishes from the primary itself into the hosted broker: the workers with subscribers get it
+   * as if a worker had published it (used by the benchmarks; `opts.history` as the channel's options say).
+   */
+  publish(channel: string, data: Payload, opts: PublishOptions): Promise<PublishResult> {
+    return this.broker.publish(channel, data, opts);
   }
 
   /** Sends a control message to every worker. */
@@ -144,7 +153,7 @@ export class EngineHost {
     if (set.size === 0) this.subscribers.delete(channel);
   }
 
-  private async publish(rq: Extract<EngineRequest, { op: 'publish' }>): Promise<PublishAnswer> {
+  private async publishFor(rq: Extract<EngineRequest, { op: 'publish' }>): Promise<PublishAnswer> {
     const ev = decodeEvent(`p0::${rq.body}`);
     if (ev === null || ev.kind !== 'pub') throw new Error('malformed publication');
     const [size, ttl, metaTtl] = rq.hist;
