@@ -78,7 +78,11 @@ async function tab(url: string, name: string, userId: number): Promise<{ ws: Web
   return { ws, got };
 }
 
-const port = await server.listen();
+const port = await server.listen().catch((e: unknown) => {
+  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+  console.error(`port ${config.http_server.port} is already taken: stop what listens there, or run with PORT=0 (any free port)`);
+  process.exit(1);
+});
 const url = `ws://127.0.0.1:${port}${config.events.handler_prefix}`;
 const tabs = [await tab(url, 'tab 1', 500), await tab(url, 'tab 2', 500), await tab(url, 'tab 3', 501)];
 

@@ -148,7 +148,14 @@ const gyre = createGyre({
   handlers,
 });
 
-const bound = await gyre.server.listen(port);
+const bound = await gyre.server.listen(port).catch((e: unknown) => {
+  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+  console.error(
+    `port ${port} is already taken (is the quick-start server, \`npm start\`, still running?): ` +
+      `stop it, or run the example on another port: PORT=8001 npm run example:services`,
+  );
+  process.exit(1);
+});
 console.log(JSON.stringify({ msg: 'seed services example listening', port: bound }));
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -211,7 +211,7 @@ export class GyreServer {
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
     const path = pathOf(req);
     const ours =
-      (this.config.health.enabled && path === this.config.health.handler_prefix) ||
+      (this.config.health.enabled && (path === this.config.health.handler_prefix || path === `${this.config.health.handler_prefix}/ready`)) ||
       (!this.config.http_api.disabled && this.httpApi.matches(path)) ||
       this.transports.requestEndpoint(path) !== undefined;
     if (ours) this.onRequest(req, res);
@@ -242,7 +242,14 @@ export class GyreServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (this.config.health.enabled && path === this.config.health.handler_prefix) {
+      // Liveness: the process answers (also while it shuts down: restarting it would not help).
       send(res, 200, {});
+      return true;
+    }
+    if (this.config.health.enabled && path === `${this.config.health.handler_prefix}/ready`) {
+      // Readiness: 503 while the engine is unreachable or the server shuts down (load balancers move on).
+      const reason = this.stopping !== undefined ? 'shutting down' : this.node.unavailable();
+      send(res, reason === undefined ? 200 : 503, reason === undefined ? { status: 'ready' } : { status: 'unavailable', reason });
       return true;
     }
     if (!this.config.http_api.disabled && this.httpApi.matches(path)) {

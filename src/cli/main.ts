@@ -93,7 +93,7 @@ async function serve(args: string[]): Promise<void> {
   if (values['log-level'] !== undefined) overrides['log'] = { level: values['log-level'] };
   const config = load(file, overrides);
   // The server code loads only for `serve`, keeping the other commands quick.
-  const [{ createLogger }, { GyreServer: Server }] = await Promise.all([import('../log.js'), import('../server.js')]);
+  const [{ createLogger, reopenLogFiles }, { GyreServer: Server }] = await Promise.all([import('../log.js'), import('../server.js')]);
   const log = createLogger(config.log);
   if (cluster.isWorker) {
     const { runWorker } = await import('../workers/worker.js');
@@ -101,7 +101,7 @@ async function serve(args: string[]): Promise<void> {
     await runWorker({ config, log, index: Number(process.env[WORKER_INDEX_ENV] ?? '1') });
     return;
   }
-  if (config.workers > 0) return servePrimary(config, log, file, created);
+  if (config.workers > 0) return servePrimary(config, log, file, created, reopenLogFiles);
   let server: GyreServer;
   try {
     server = new Server({ config, log });
@@ -112,6 +112,22 @@ async function serve(args: string[]): Promise<void> {
   log.info({ port, config: file, engine: server.engine, node: server.node.name }, `Gyre ${VERSION} listening`);
   startupHints(config, log, file, created);
   stopOnSignals(log, 'shutting down', () => server.shutdown(), config.shutdown.timeout + 1000);
+  reopenOnHangup(log, reopenLogFiles);
+}
+
+/**
+ * SIGHUP reopens the log file (`log.file`, after logrotate moved it) and is passed on by `forward`
+ * (to the workers); the configuration is not reloaded (a restart applies changes).
+ */
+function reopenOnHangup(log: Logger, reopenLogFiles: () => number, forward?: () => void): void {
+  process.on('SIGHUP', () => {
+    const files = reopenLogFiles();
+    forward?.();
+    log.info(
+      { signal: 'SIGHUP' },
+      `${files > 0 ? 'log file reopened' : 'nothing to reopen (logging to stdout)'}; the configuration is not reloaded on SIGHUP: restart to apply changes`,
+    );
+  });
 }
 
 /**
@@ -148,8 +164,16 @@ function stopOnSignals(log: Logger, message: string, stop: () => Promise<void>, 
   });
 }
 
+/** What the starter config's empty `client.allowed_origins` means, said where it is written. */
+const ORIGINS_NOTE =
+  'client.allowed_origins is [] there: only pages served from this server\'s own origin may connect; ' +
+  'list the origins of your web app (e.g. ["https://app.example.com", "http://localhost:5173"]) to accept them';
+
 function startupHints(config: GyreConfig, log: Logger, file: string, created: boolean): void {
-  if (created) log.info(`created ${file} with a fresh HMAC secret and API key`);
+  if (created) log.info(`created ${file} with a fresh HMAC secret and API key; ${ORIGINS_NOTE}`);
+  else if (!config.client.insecure && config.client.allowed_origins.length === 0) {
+    log.info('client.allowed_origins is empty: browser pages from other origins are refused (403); list their origins there to accept them');
+  }
   if (config.client.insecure) {
     log.warn('INSECURE mode: clients connect without tokens and may use every channel; never use it in production');
   } else {
@@ -161,11 +185,12 @@ function startupHints(config: GyreConfig, log: Logger, file: string, created: bo
 }
 
 /** `serve` with `workers` > 0: this process is the primary; the workers run `serve` again. */
-async function servePrimary(config: GyreConfig, log: Logger, file: string, created: boolean): Promise<void> {
+async function servePrimary(config: GyreConfig, log: Logger, file: string, created: boolean, reopenLogFiles: () => number): Promise<void> {
   const { Primary } = await import('../workers/primary.js');
   const primary = new Primary({ config, log, workers: config.workers });
   // The primary kills workers still there when shutdown.timeout is up: this is only a safety net.
   stopOnSignals(log, 'shutting down every worker', () => primary.stop(), config.shutdown.timeout + 5000);
+  reopenOnHangup(log, reopenLogFiles, () => primary.signalWorkers('SIGHUP'));
   let ready;
   try {
     ready = await primary.start();
@@ -184,7 +209,7 @@ function genconfig(args: string[]): void {
   const file = args[0] ?? DEFAULT_CONFIG_FILE;
   if (existsSync(file)) fail(`${file} exists already; not overwriting it`);
   writeStarterConfig(file);
-  process.stdout.write(`wrote ${file}\n`);
+  process.stdout.write(`wrote ${file}\n${ORIGINS_NOTE}\n`);
 }
 
 async function gentoken(args: string[]): Promise<void> {

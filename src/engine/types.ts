@@ -73,6 +73,8 @@ export interface Broker {
   publishLeave(channel: string, info: ClientInfo): Promise<void>;
   history(channel: string, query: HistoryQuery): Promise<HistoryResult>;
   removeHistory(channel: string): Promise<void>;
+  /** Why the broker cannot serve right now (its server is unreachable), or undefined; none = always available. */
+  unavailable?(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,8 @@ export interface PresenceManager {
   removePresence(channel: string, clientId: string, user: string): Promise<void>;
   presence(channel: string): Promise<Map<string, ClientInfo>>;
   presenceStats(channel: string): Promise<PresenceStats>;
+  /** Why presence cannot be served right now (its server is unreachable), or undefined; none = always available. */
+  unavailable?(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import type { GyreNode } from '../node/node.js';
 import { MAX_INBOX, WebSocketCloses } from '../protocol/codes.js';
 import { OutFrame } from '../protocol/frame.js';
-import { OriginCheck } from '../transport/origin.js';
+import { checkOrigin, OriginCheck } from '../transport/origin.js';
 import { WebSocketTransport } from '../transport/websocket.js';
 import { BROADCAST_CHANNEL, InternalSubscriber, messageOfPush, userChannel } from './channels.js';
 import { decodeEventMessage, encodeEventMessage } from './codec.js';
@@ -275,8 +275,7 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
       refuseUpgrade(socket, 503);
       return;
     }
-    if (!this.origins.allows(req)) {
-      this.log.info({ origin: req.headers.origin }, 'events: origin not allowed, upgrade refused');
+    if (!checkOrigin(this.origins, req, this.log, 'events')) {
       refuseUpgrade(socket, 403);
       return;
     }

@@ -228,6 +228,11 @@ export class GyreNode {
       if (set.size === 0) this.users.delete(client.user);
     }
   }
+  /** Why this node cannot serve right now (its broker or presence server is unreachable), or undefined. */
+  unavailable(): string | undefined {
+    return this.broker.unavailable?.() ?? this.presence.unavailable?.();
+  }
+
 
   get clientCount(): number {
     return this.clients.size;

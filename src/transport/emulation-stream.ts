@@ -14,7 +14,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { refuse } from '../http/respond.js';
 import type { GyreNode } from '../node/node.js';
 import type { ProtocolName } from '../protocol/codec.js';
-import type { OriginCheck } from './origin.js';
+import { checkOrigin, type OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
 import type { Framing } from './stream-framing.js';
 import { answer, cfConnectParam, corsHeaders, readStreamBody, startStreamClient } from './stream-http.js';
@@ -68,8 +68,7 @@ export class EmulationStreamAcceptor {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const log = this.node.log;
     const { name } = this.endpoint;
-    if (!this.origins.allows(req)) {
-      log.info({ transport: name, origin: req.headers.origin }, 'origin not allowed');
+    if (!checkOrigin(this.origins, req, log, name)) {
       return refuse(res, 403, 'origin not allowed');
     }
     const cors = corsHeaders(req);

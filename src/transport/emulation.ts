@@ -26,7 +26,7 @@ import { frameText } from '../protocol/json-codec.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 import { decodeEmulationRequest } from '../protocol/protobuf-decode.js';
 import { PROTOBUF_CONTENT_TYPE } from './emulation-stream.js';
-import type { OriginCheck } from './origin.js';
+import { checkOrigin, type OriginCheck } from './origin.js';
 import { answer, corsHeaders, readStreamBody, reasonOf } from './stream-http.js';
 
 /**
@@ -75,8 +75,7 @@ export class EmulationAcceptor {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const log = this.node.log;
-    if (!this.origins.allows(req)) {
-      log.info({ transport: 'emulation', origin: req.headers.origin }, 'origin not allowed');
+    if (!checkOrigin(this.origins, req, log, 'emulation')) {
       return refuse(res, 403, 'origin not allowed');
     }
     const cors = corsHeaders(req);

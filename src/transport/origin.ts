@@ -4,9 +4,16 @@
  * Origin header, which browsers always send) are accepted, unless the node is insecure.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../log.js';
+
+/** A refused origin is logged at most once per this many ms. */
+const LOG_EVERY_MS = 60_000;
+/** Origins remembered for that; beyond, the memory starts over. */
+const MAX_REMEMBERED = 1000;
 
 export class OriginCheck {
   private readonly patterns: RegExp[];
+  private readonly loggedAt = new Map<string, number>();
 
   constructor(
     allowed: readonly string[],
@@ -14,6 +21,20 @@ export class OriginCheck {
   ) {
     this.patterns = allowed.map(
       (p) => new RegExp('^' + p.toLowerCase().split('*').map(escapeRegex).join('.*') + '$'),
+    );
+  }
+
+  /** Logs a refused origin, at most once a minute per origin. */
+  logRefused(origin: string, log: Logger, transport: string): void {
+    const now = Date.now();
+    const last = this.loggedAt.get(origin);
+    if (last !== undefined && now - last < LOG_EVERY_MS) return;
+    if (this.loggedAt.size >= MAX_REMEMBERED) this.loggedAt.clear();
+    this.loggedAt.set(origin, now);
+    log.warn(
+      { transport, origin },
+      `origin ${JSON.stringify(origin)} is not allowed: refused with 403; to accept pages from it, add it to client.allowed_origins ` +
+        `(e.g. "allowed_origins": [${JSON.stringify(origin)}]; patterns like "https://*.example.com" work)`,
     );
   }
 
@@ -30,6 +51,16 @@ export class OriginCheck {
       return false;
     }
   }
+}
+
+/**
+ * Checks a request's Origin; a refused one is logged (warn, once a minute per origin) naming
+ * `client.allowed_origins`, the key that would let it in. Returns whether it may connect.
+ */
+export function checkOrigin(check: OriginCheck, req: IncomingMessage, log: Logger, transport: string): boolean {
+  if (check.allows(req)) return true;
+  check.logRefused(req.headers.origin ?? '', log, transport);
+  return false;
 }
 
 function escapeRegex(s: string): string {

@@ -11,7 +11,7 @@ import type { GyreNode } from '../node/node.js';
 import { CommandDecodeError } from '../protocol/codec.js';
 import { uniJsonCodec } from '../protocol/json-codec.js';
 import type { ConnectCommandParams } from '../protocol/types.js';
-import type { OriginCheck } from './origin.js';
+import { checkOrigin, type OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
 import type { Framing } from './stream-framing.js';
 import { answer, cfConnectParam, corsHeaders, readStreamBody, reasonOf, startStreamClient } from './stream-http.js';
@@ -70,8 +70,7 @@ export class UniStreamAcceptor {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const log = this.node.log;
     const name = this.endpoint.name;
-    if (!this.origins.allows(req)) {
-      log.info({ transport: name, origin: req.headers.origin }, 'origin not allowed');
+    if (!checkOrigin(this.origins, req, log, name)) {
       return refuse(res, 403, 'origin not allowed');
     }
     const cors = corsHeaders(req);

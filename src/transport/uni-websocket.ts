@@ -22,7 +22,7 @@ import { OutFrame } from '../protocol/frame.js';
 import { uniJsonCodec } from '../protocol/json-codec.js';
 import type { ConnectCommandParams } from '../protocol/types.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
-import type { OriginCheck } from './origin.js';
+import { checkOrigin, type OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
 import { SocketWriter } from './socket-writer.js';
 import { cfConnectParam, DEFAULT_CONNECT_REQUEST_LIMIT } from './stream-http.js';
@@ -219,8 +219,7 @@ export class UniWebSocketAcceptor {
       log.info({ transport: 'uni_websocket' }, 'connection rate limit reached: upgrade refused');
       return refuseUpgrade(socket, 503);
     }
-    if (!this.origins.allows(req)) {
-      log.info({ transport: 'uni_websocket', origin: req.headers.origin }, 'origin not allowed');
+    if (!checkOrigin(this.origins, req, log, 'uni_websocket')) {
       return refuseUpgrade(socket, 403);
     }
     const text = cfConnectParam(req);

@@ -14,7 +14,7 @@ import { Client } from '../node/client.js';
 import type { GyreNode } from '../node/node.js';
 import type { ProtocolName } from '../protocol/codec.js';
 import type { OutFrame } from '../protocol/frame.js';
-import { OriginCheck } from './origin.js';
+import { checkOrigin, OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
 import { SocketWriter } from './socket-writer.js';
 import type { Transport } from '../node/transport.js';
@@ -139,8 +139,7 @@ export class WebSocketAcceptor {
       refuseUpgrade(socket, 503);
       return;
     }
-    if (!this.origins.allows(req)) {
-      this.node.log.info({ origin: req.headers.origin }, 'websocket origin not allowed');
+    if (!checkOrigin(this.origins, req, this.node.log, 'websocket')) {
       refuseUpgrade(socket, 403);
       return;
     }

@@ -105,6 +105,11 @@ export class Primary {
     return this.host;
   }
 
+  /** Sends a signal to every live worker (SIGHUP: they reopen their log files). */
+  signalWorkers(signal: NodeJS.Signals): void {
+    for (const slot of this.slots) if (slot.worker !== undefined && !slot.worker.isDead()) slot.worker.process.kill(signal);
+  }
+
   /** Worker pids by index (1-based), for tests and logs. */
   pids(): Array<number | undefined> {
     return this.slots.map((s) => s.worker?.process.pid);

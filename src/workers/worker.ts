@@ -10,7 +10,7 @@ import { EngineLink } from '../engine/ipc/link.js';
 import { ipcEngine } from '../engine/ipc/embedded.js';
 import { isEngineEnvelope, type PrimaryMessage } from '../engine/ipc/messages.js';
 import type { IpcEndpoint } from '../engine/ipc/outbox.js';
-import type { Logger } from '../log.js';
+import { reopenLogFiles, type Logger } from '../log.js';
 import { GyreServer } from '../server.js';
 import { isSupervisorMessage, SUPERVISOR_TAG, type ToPrimary, type ToWorker } from './messages.js';
 
@@ -86,6 +86,10 @@ export async function runWorker(opts: WorkerOptions): Promise<GyreServer> {
         return;
       }
     }
+  });
+  process.on('SIGHUP', () => {
+    const files = reopenLogFiles();
+    log.info({ signal: 'SIGHUP' }, files > 0 ? 'log file reopened' : 'nothing to reopen (logging to stdout)');
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -182,7 +182,9 @@ describe('origins', () => {
     const s = await gyre.socket({ origin: 'https://good.example' });
     await assertServed(s);
     await assert.rejects(EventSocket.open(gyre.url, { origin: 'https://evil.example' }), /403/);
-    assert.equal(gyre.logs.filter((l) => l.msg === 'events: origin not allowed, upgrade refused').length, 1);
+    const lines = gyre.logs.filter((l) => /is not allowed: refused with 403; to accept pages from it, add it to client\.allowed_origins/.test(String(l.msg)));
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!['transport'], 'events');
   });
 });
 

@@ -406,7 +406,12 @@ test('an Origin not in client.allowed_origins gets HTTP 403 on upgrade', async (
   const mark = gyre.logs.length;
   assert.equal(await upgradeStatus('https://evil.example'), 403);
   await assertStillServing();
-  const line = assertOneLogLine(mark, /origin not allowed/);
+  const line = assertOneLogLine(mark, /is not allowed: refused with 403; to accept pages from it, add it to client\.allowed_origins/);
   assert.equal(line['origin'], 'https://evil.example');
+  assert.equal(line['level'], 40);
   assert.equal(await upgradeStatus('https://good.example'), 101);
+  // The same origin again within a minute: refused, not logged again (a flood cannot fill the log).
+  const again = gyre.logs.length;
+  assert.equal(await upgradeStatus('https://evil.example'), 403);
+  assert.equal(gyre.logs.slice(again).filter((l) => /client\.allowed_origins/.test(String(l.msg))).length, 0);
 });

@@ -190,3 +190,17 @@ test('the server API key from GYRE_API_KEY publishes to subscribers', async () =
   await until(() => got.length === 1);
   assert.deepEqual(got, [{ headline: 'hi' }]);
 });
+
+test('a second copy on the same port says the port is taken and how to pick another (no stack trace)', async () => {
+  const second = spawn(process.execPath, ['--import', tsx, 'examples/seed-services.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  second.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = await exitOf(second, { timeoutMs: 30_000, what: 'the second copy to exit' });
+  assert.deepEqual(exit, { code: 1, signal: null });
+  assert.match(stderr, new RegExp(`port ${port} is already taken .*PORT=8001 npm run example:services`));
+  assert.doesNotMatch(stderr, /\n\s+at /, 'a stack trace was printed');
+});

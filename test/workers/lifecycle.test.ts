@@ -1,12 +1,15 @@
 /**
  * The life of a `gyre serve --workers` process group, each test on a group of its own: SIGTERM to
  * the whole group (as systemd and container runtimes send it) and SIGINT to the primary alone both
- * drain every worker (their SDK clients get 3001) and the primary exits 0; a worker that cannot
+ * drain every worker (their SDK clients get 3001) and the primary exits 0; SIGHUP reopens the log
+ * file in every process (single-process too) and the server keeps serving; a worker that cannot
  * listen stops the start with a clear message and exit code 1; bad `--workers` values and config
  * are refused; with the Redis engine each worker is a node of the Redis cluster.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
@@ -61,6 +64,31 @@ describe('gyre serve --workers: lifecycle', () => {
   test('SIGTERM to the whole process group drains every worker (3001) and the primary exits 0', () => drains('SIGTERM', true));
 
   test('SIGINT to the primary alone drains every worker (3001) and the primary exits 0', () => drains('SIGINT', false));
+
+  for (const workers of [0, 2]) {
+    test(`SIGHUP reopens the log file (logrotate) and keeps serving (workers: ${workers})`, async () => {
+      const group = spawnWorkers({ ...CONFIG, workers, log: { level: 'info', file: 'gyre.log' } });
+      const logFile = join(group.dir, 'gyre.log');
+      const fileLines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+      try {
+        await until(() => fileLines(logFile).some((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('Gyre ')), {
+          timeoutMs: 60_000,
+          what: 'the server did not log "Gyre ... listening" into its log file',
+        });
+        const port = fileLines(logFile).find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('Gyre '))!['port'] as number;
+        renameSync(logFile, `${logFile}.1`);
+        group.signal('SIGHUP');
+        // Every process (the primary and each worker) writes its line into the new file.
+        await until(() => fileLines(logFile).filter((l) => /log file reopened/.test(String(l['msg']))).length === workers + 1, 'the log file was not reopened by every process');
+        assert.equal(group.exit, undefined, 'SIGHUP stopped the server');
+        assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+        group.signal('SIGTERM');
+        assert.deepEqual(await group.waitExit(), { code: 0, signal: null });
+      } finally {
+        await group.close();
+      }
+    });
+  }
 
   test('a worker that cannot listen (port taken) stops the start: exit 1 with a message', async () => {
     const blocker = createServer();

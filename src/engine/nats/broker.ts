@@ -110,6 +110,10 @@ export class NatsBroker implements Broker, NatsListener {
     throw new ProtocolException(Errors.notAvailable, { msg: 'the NATS broker keeps no history' });
   }
 
+  unavailable(): string | undefined {
+    return this.conn.isConnected ? undefined : 'NATS is not connected';
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

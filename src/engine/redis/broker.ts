@@ -133,6 +133,10 @@ export class RedisBroker implements Broker, ShardListener {
     await this.shards.shardFor(channel).command.del(this.shards.keys.stream(channel));
   }
 
+  unavailable(): string | undefined {
+    return this.shards.unavailable();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -136,6 +136,10 @@ export class RedisPresenceManager implements PresenceManager {
     await Promise.all(runs);
   }
 
+  unavailable(): string | undefined {
+    return this.shards.unavailable();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

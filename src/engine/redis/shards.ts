@@ -364,6 +364,12 @@ export class RedisShards {
     return this.starting;
   }
 
+  /** Why the shards cannot serve right now (a shard's command connection is down), or undefined. */
+  unavailable(): string | undefined {
+    const down = this.shards.find((s) => !s.ready);
+    return down === undefined ? undefined : `Redis ${down.label} is not connected`;
+  }
+
   /** Releases one user; the connections close with the last. */
   async release(): Promise<void> {
     this.users--;
