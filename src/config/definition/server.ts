@@ -31,6 +31,11 @@ export const log = section(
   {
     level: oneOf(['none', 'trace', 'debug', 'info', 'warn', 'error'], 'info', 'Least severe level logged.'),
     file: str('', 'Log file; "" = stdout.'),
+    format: oneOf(
+      ['auto', 'json', 'pretty'],
+      'auto',
+      'Gyre: how stdout logs look: "json" (one JSON object per line), "pretty" (readable lines, for development), "auto" = pretty when stdout is a terminal, else JSON. A log file is always JSON.',
+    ),
   },
   'Logging.',
 );
