@@ -9,7 +9,7 @@
  *   GYRE_GRPC_ADDRESS          its gRPC server API
  *   GYRE_HMAC_SECRET           the key of subscription tokens (client.token.hmac_secret_key)
  */
-import { defineBroadcasting, LogBroadcast, NullBroadcast } from '../src/index.js';
+import { defineBroadcasting, LogBroadcast, NullBroadcast } from 'gyre';
 import { PusherBroadcast } from './broadcasting-custom-driver.js';
 
 /** The application's orders (uuid → owner), the state the topic rules check. */

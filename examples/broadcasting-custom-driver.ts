@@ -30,7 +30,7 @@ import {
   type DriverFactoryContext,
   type Guard,
   type UserResolver,
-} from '../src/index.js';
+} from 'gyre';
 
 export interface PusherOptions {
   appId: string;

@@ -29,8 +29,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { BroadcastManager, createGyre, signToken, type Broadcast, type Gyre } from '../src/index.js';
-import type { Logger } from '../src/log.js';
+import { BroadcastManager, createGyre, signToken, type Broadcast, type Gyre, type Logger } from 'gyre';
 import config, { orders } from './broadcasting-config.js';
 
 /** A topic class: `publish(new Order(uuid), ...)` publishes to `order.<uuid>`. */

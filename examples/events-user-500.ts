@@ -13,10 +13,7 @@
  * Environment: PORT (default 8079, 0 = any free port).
  */
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config/load.js';
-import { EventError } from '../src/events/errors.js';
-import { createLogger } from '../src/log.js';
-import { GyreServer } from '../src/server.js';
+import { createLogger, EventError, GyreServer, loadConfig } from 'gyre';
 
 /** What clients send (event name → data). */
 interface In {

@@ -23,7 +23,7 @@ import {
   type Next,
   type PublishRequest,
   type SubscribeRequest,
-} from '../src/index.js';
+} from 'gyre';
 
 const port = Number(process.env['PORT'] ?? 8000);
 const apiKey = process.env['GYRE_API_KEY'] ?? 'example-api-key';

@@ -29,3 +29,4 @@ export {
   type GrpcProxyBackendOptions,
 } from './proxy/index.js';
 export { VERSION } from './version.js';
+export { createLogger, type Logger } from './log.js';

@@ -26,7 +26,7 @@ async function firstLines(log: Record<string, unknown>, terminal: boolean): Prom
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
-    await deadline(30_000, () => `gyre serve did not say it listens (stdout: ${preview(out)})`, (resolve) => {
+    await deadline<void>(30_000, () => `gyre serve did not say it listens (stdout: ${preview(out)})`, (resolve) => {
       const check = () => /listening/.test(out) && resolve();
       child.stdout!.on('data', check);
       check();
