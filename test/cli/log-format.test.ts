@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { deadline, preview } from '../helpers/wait.js';
+import { deadline, exitOf, preview } from '../helpers/wait.js';
 import { cleanEnv, tempDir } from './run-cli.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -24,17 +24,26 @@ async function firstLines(log: Record<string, unknown>, terminal: boolean): Prom
     ? spawn(SCRIPT!, ['-qec', command.map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: dir, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(command[0]!, command.slice(1), { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let upToListening = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   try {
     await deadline<void>(30_000, () => `gyre serve did not say it listens (stdout: ${preview(out)})`, (resolve) => {
-      const check = () => /listening/.test(out) && resolve();
+      const check = () => {
+        if (!/listening[^\n]*\n/.test(out)) return; // the whole line
+        upToListening = out.slice(0, out.search(/listening[^\n]*\n/)).concat(/listening[^\n]*\n/.exec(out)![0]);
+        resolve();
+      };
       child.stdout!.on('data', check);
       check();
     });
   } finally {
-    child.kill('SIGKILL');
+    // On the terminal, Ctrl-C (gyre runs in a session of its own under `script`, out of reach of
+    // our signals, and ignores the hangup of a closed terminal: it reopens its logs on SIGHUP).
+    if (terminal) child.stdin!.write('\x03');
+    else child.kill('SIGTERM');
+    await exitOf(child, { timeoutMs: 30_000, what: 'gyre serve to stop' }).catch(() => child.kill('SIGKILL'));
   }
-  return out;
+  return upToListening;
 }
 
 const isJsonLines = (text: string) =>
