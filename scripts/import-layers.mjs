@@ -18,6 +18,7 @@ export const LAYERS = [
   ['protocol'],
   ['config'],
   ['log.ts', 'http'],
+  ['metrics'],
   ['auth'],
   ['engine'],
   ['handlers'],

@@ -1,9 +1,10 @@
 /**
  * A Gyre server: one HTTP server carrying the WebSocket transport, the SDK's emulation fallbacks
  * (`http_stream`, `sse` and their emulation endpoint) and the unidirectional transports
- * (`uni_websocket`, `uni_http_stream`, `uni_sse`), when enabled, the server API and the health
- * endpoint, around a {@link GyreNode}; the gRPC server API and `uni_grpc` listen on ports of their
- * own. Starts listening on `http_server.port` and shuts down gracefully.
+ * (`uni_websocket`, `uni_http_stream`, `uni_sse`), when enabled, the server API, the health
+ * endpoint and the Prometheus metrics (`prometheus.enabled`), around a {@link GyreNode}; the gRPC
+ * server API and `uni_grpc` listen on ports of their own. Starts listening on `http_server.port`
+ * and shuts down gracefully.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
@@ -23,6 +24,8 @@ import type { Broker, ControlBus, PresenceManager } from './engine/types.js';
 import { EventsServer } from './events/server.js';
 import { createLogger, type Logger } from './log.js';
 import { HandlerCalls } from './handlers/calls.js';
+import { Metrics } from './metrics/metrics.js';
+import type { MetricsJson, PrometheusExporter } from './metrics/prometheus.js';
 import { DeciderChain } from './handlers/event-calls.js';
 import type { Handlers } from './handlers/pipeline.js';
 import { ProxyCalls } from './proxy/calls.js';
@@ -45,6 +48,11 @@ export interface GyreServerOptions {
   embeddedEngine?: EmbeddedEngine;
   /** Whether this node runs the `start_server` hooks (default true; false in a worker of `gyre serve --workers`). */
   startServerHooks?: boolean;
+  /**
+   * What `/metrics` answers instead of this node's own metrics (a worker of `gyre serve --workers`:
+   * every worker's, combined by the primary).
+   */
+  clusterMetrics?: () => Promise<string>;
 }
 
 /** Where an attached Gyre serves its WebSocket endpoint. */
@@ -71,6 +79,8 @@ export class GyreServer {
   private readonly internal: Server | undefined;
   /** The gRPC server API, once started (`grpc_api.enabled`). */
   private grpcApi: GrpcApiServer | undefined;
+  /** The Prometheus registry over the node's metrics (`prometheus.enabled`; prom-client loads only then). */
+  private readonly exporter: Promise<PrometheusExporter> | undefined;
 
   constructor(private readonly opts: GyreServerOptions) {
     const { config } = opts;
@@ -80,11 +90,12 @@ export class GyreServer {
     this.engine = engine?.description ?? 'custom';
     const presence = opts.presence ?? engine?.presence;
     const control = opts.control ?? engine?.control;
+    const metrics = new Metrics({ enabled: config.prometheus.enabled });
     // Who decides client events: the in-process handlers first (they win), then the proxies.
     let node: GyreNode | undefined;
     const deciders = new DeciderChain(
       opts.handlers !== undefined ? new HandlerCalls(opts.handlers, log) : undefined,
-      ProxyCalls.create(config, log, (channel) => node!.rules.resolve(channel).options),
+      ProxyCalls.create(config, log, (channel) => node!.rules.resolve(channel).options, metrics),
     );
     this.node = node = new GyreNode({
       config,
@@ -94,7 +105,13 @@ export class GyreServer {
       ...(control !== undefined && { control }),
       ...(opts.cluster !== undefined && { cluster: opts.cluster }),
       ...(!deciders.empty && { deciders }),
+      metrics,
     });
+    if (config.prometheus.enabled) {
+      this.exporter = import('./metrics/prometheus.js').then(({ PrometheusExporter: Exporter }) => new Exporter(metrics, this.node.version));
+      // A failure to load shows at the first scrape.
+      this.exporter.catch(() => {});
+    }
     this.api = new ServerApi(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     this.transports = new ClientTransports(this.node, config);
@@ -212,6 +229,7 @@ export class GyreServer {
     const path = pathOf(req);
     const ours =
       (this.config.health.enabled && (path === this.config.health.handler_prefix || path === `${this.config.health.handler_prefix}/ready`)) ||
+      (this.config.prometheus.enabled && path === this.config.prometheus.handler_prefix) ||
       (!this.config.http_api.disabled && this.httpApi.matches(path)) ||
       this.transports.requestEndpoint(path) !== undefined;
     if (ours) this.onRequest(req, res);
@@ -252,6 +270,10 @@ export class GyreServer {
       send(res, reason === undefined ? 200 : 503, reason === undefined ? { status: 'ready' } : { status: 'unavailable', reason });
       return true;
     }
+    if (this.config.prometheus.enabled && path === this.config.prometheus.handler_prefix) {
+      this.serveMetrics(res);
+      return true;
+    }
     if (!this.config.http_api.disabled && this.httpApi.matches(path)) {
       this.httpApi.handle(req, res, url).catch((e: unknown) => {
         this.node.log.error({ err: e }, 'server API request failed');
@@ -260,6 +282,35 @@ export class GyreServer {
       return true;
     }
     return false;
+  }
+
+  /**
+   * This node's metrics in prom-client's JSON form (a worker of `gyre serve --workers` hands them
+   * to the primary); rejects when `prometheus.enabled` is false.
+   */
+  async metricsJson(): Promise<MetricsJson> {
+    if (this.exporter === undefined) throw new Error('metrics are disabled: set prometheus.enabled to true');
+    return (await this.exporter).json();
+  }
+
+  /** Answers a scrape: this node's metrics, or the cluster's (`clusterMetrics`); 503 when they cannot be had. */
+  private serveMetrics(res: ServerResponse): void {
+    const exporter = this.exporter!;
+    const answer = async (): Promise<{ text: string; type: string }> => {
+      const e = await exporter;
+      return { text: this.opts.clusterMetrics !== undefined ? await this.opts.clusterMetrics() : await e.text(), type: e.contentType };
+    };
+    answer().then(
+      ({ text, type }) => {
+        if (res.headersSent) return;
+        res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
+      },
+      (e: unknown) => {
+        this.node.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'metrics could not be gathered');
+        send(res, 503, { error: 'metrics unavailable' });
+      },
+    );
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {

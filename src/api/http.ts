@@ -60,7 +60,7 @@ export class HttpApi {
     private readonly config: HttpApiConfig,
   ) {
     this.key = new ApiKey(config.key);
-    this.json = new JsonApi(api);
+    this.json = new JsonApi(api, 'http');
   }
 
   /** True when `path` belongs to the API. */

@@ -10,7 +10,11 @@ import { isApiMethod, type ApiBatchCommand, type ApiBatchReply, type ApiMethod, 
 import { Errors, ProtocolException } from '../protocol/codes.js';
 
 export class JsonApi {
-  constructor(readonly api: ServerApi) {}
+  constructor(
+    readonly api: ServerApi,
+    /** The edge calling, as the metrics label it: `http` or `grpc`. */
+    private readonly protocol: 'http' | 'grpc',
+  ) {}
 
   /** True when `method` is a server API method. */
   has(method: string): method is ApiMethod {
@@ -21,7 +25,27 @@ export class JsonApi {
    * Runs `method` with untyped `params`: 104 for an unknown method, 107 for params that are not an
    * object or hold a field of the wrong type, else whatever the method answers.
    */
-  async execute(method: string, params: unknown): Promise<ApiResults[ApiMethod]> {
+  execute(method: string, params: unknown): Promise<ApiResults[ApiMethod]> {
+    // Only known methods are timed: a method name is the caller's input (no label for any string).
+    return this.api.metrics.enabled && this.has(method) ? this.timed(method, params) : this.run(method, params);
+  }
+
+  /** {@link execute}, timed and its failures counted (`centrifugo_api_command_*`). */
+  private async timed(method: ApiMethod, params: unknown): Promise<ApiResults[ApiMethod]> {
+    const series = this.api.metrics.api(this.protocol, method);
+    const started = performance.now();
+    try {
+      return await this.run(method, params);
+    } catch (e) {
+      const code = e instanceof ProtocolException ? e.error.code : Errors.internal.code;
+      series.errors.set(code, (series.errors.get(code) ?? 0) + 1);
+      throw e;
+    } finally {
+      series.durations.add((performance.now() - started) / 1000);
+    }
+  }
+
+  private async run(method: string, params: unknown): Promise<ApiResults[ApiMethod]> {
     if (method === 'batch') {
       const { commands, parallel } = decodeBatch(params);
       return this.api.runBatch(commands, parallel, (c) => this.command(c));

@@ -7,6 +7,7 @@
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { Disconnects, Errors, ProtocolException, Unsubscribes } from '../protocol/codes.js';
 import type { ClientInfo, Payload, Publication, RawJson, SubscriptionOverride } from '../protocol/types.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { GyreNode } from '../node/node.js';
 import { b64ToPayload, toPayload, toRawJson } from '../node/raw-json.js';
 import { decode, isBatchMethod } from './decode.js';
@@ -105,6 +106,11 @@ export class ServerApi {
       },
       survey: async (op, params) => (op === 'channels' ? this.localChannels(decode('channels', params).pattern ?? '') : undefined),
     });
+  }
+
+  /** The node's metrics (the HTTP and gRPC edges time their commands there). */
+  get metrics(): Metrics {
+    return this.node.metrics;
   }
 
   /** Runs a method by its wire name; throws 104 for a name that is none. */

@@ -69,6 +69,9 @@ export type ConnectCodeToHttpResponseConfig = UniHttpStreamConfig['connect_code_
 /** `health`. */
 export type HealthConfig = Static<typeof D.health>;
 
+/** `prometheus`: the metrics endpoint. */
+export type PrometheusConfig = Static<typeof D.prometheus>;
+
 /** `shutdown`. */
 export type ShutdownConfig = Static<typeof D.shutdown>;
 

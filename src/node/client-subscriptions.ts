@@ -19,6 +19,7 @@ import { toRawJson } from './raw-json.js';
 import { ClientSubscription, type SubscribeSpec } from './subscription.js';
 import { checkSubscriptionToken } from './token-checks.js';
 import type { Transport } from './transport.js';
+import type { TransportCounters } from '../metrics/metrics.js';
 
 /** Wait between attempts when a sub_refresh handler fails. */
 export const REFRESH_RETRY_MS = 1000;
@@ -47,6 +48,8 @@ export interface SubscriptionOwner {
   readonly connected: boolean;
   readonly transport: Transport;
   readonly codec: ProtocolCodec;
+  /** The connection's message counters (the metrics). */
+  readonly counters: TransportCounters;
   /** The connection's `ClientInfo` with a subscription's channel info. */
   info(chanInfo?: RawJson): ClientInfo;
   /** The connection as handlers see it. */
@@ -225,6 +228,7 @@ export class ClientSubscriptions {
     const sub = this.byChannel.get(channel);
     if (sub === undefined) return;
     await this.drop(sub, true);
+    this.node.metrics.serverUnsubscribe(reason.code);
     this.owner.sendPush({ kind: 'unsubscribe', channel, reason });
   }
 
@@ -243,6 +247,7 @@ export class ClientSubscriptions {
     const recoverable = resolved.history && ((ov.force_recovery ?? opts.force_recovery) || spec.recoverableAsked === true);
     const sub = new ClientSubscription({
       transport: this.owner.transport,
+      counters: this.owner.counters,
       codec: this.owner.codec,
       clientId: this.owner.id,
       resolved,
@@ -287,6 +292,7 @@ export class ClientSubscriptions {
           result.was_recovering = true;
           // Omitted when false, like every empty protobuf field on the wire.
           if (recovery.recovered) result.recovered = true;
+          this.node.metrics.recover(recovery.recovered);
         }
         skipUpTo = recovery.lastOffset;
         // A push cannot carry publications: goLive sends them first, in order.

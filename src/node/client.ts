@@ -19,6 +19,9 @@ import {
 } from '../protocol/codes.js';
 import { CommandDecodeError, type DecodedEntry, type ProtocolCodec } from '../protocol/codec.js';
 import { codecFor } from '../protocol/codecs.js';
+import type { OutFrame } from '../protocol/frame.js';
+import { commandFrameType, FrameType } from '../protocol/frame-types.js';
+import type { Metrics, TransportCounters } from '../metrics/metrics.js';
 import type { ConnectResultMsg, PushMsg, ReplyMsg } from '../protocol/messages.js';
 import type {
   ClientInfo,
@@ -88,6 +91,9 @@ export class Client implements SubscriptionOwner, NodeClient {
   private readonly errors: ErrorBudget;
   /** Encodes this connection's replies and pushes, decodes its frames. */
   readonly codec: ProtocolCodec;
+  /** The node's metrics, and its counters of this connection's transport (messages in and out by type). */
+  private readonly metrics: Metrics;
+  readonly counters: TransportCounters;
 
   constructor(
     private readonly node: GyreNode,
@@ -101,6 +107,9 @@ export class Client implements SubscriptionOwner, NodeClient {
       limit: node.config.client.error_limit,
       interval: node.config.client.error_limit_interval,
     });
+    this.metrics = node.metrics;
+    this.counters = node.metrics.transport(transport.name);
+    this.counters.connects++;
     this.subs = new ClientSubscriptions(node, this);
     this.concurrency = Math.max(1, node.config.client.concurrency);
   }
@@ -133,25 +142,27 @@ export class Client implements SubscriptionOwner, NodeClient {
       this.close(Disconnects.badRequest);
       return;
     }
+    const bytes = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
     let entries: DecodedEntry[];
     try {
-      entries = this.codec.decode(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame);
+      entries = this.codec.decode(bytes);
     } catch (e) {
       const reason = e instanceof CommandDecodeError ? e.reason : String(e);
       this.node.log.info({ client: this.id, reason }, 'bad request: closing connection');
       this.close(Disconnects.badRequest);
       return;
     }
+    this.countReceived(entries, bytes.length);
     for (const entry of entries) {
       if (entry.kind === 'pong') {
         this.handlePong();
       } else if (entry.kind === 'unknown') {
         if (this.state !== 'connected') return this.rejectBeforeConnect('unknown');
-        this.sendReply({ id: entry.id, kind: 'error', error: Errors.methodNotFound });
+        this.sendError(entry.id, Errors.methodNotFound, FrameType.unknown);
         this.recordError('info', { id: entry.id }, 'command with no known method', true);
       } else if (entry.kind === 'invalid') {
         if (this.state !== 'connected') return this.rejectBeforeConnect('invalid');
-        this.sendReply({ id: entry.id, kind: 'error', error: Errors.badRequest });
+        this.sendError(entry.id, Errors.badRequest, FrameType.unknown);
         this.recordError('warn', { id: entry.id, reason: entry.reason }, 'bad request: answered 107', true);
       } else {
         if (this.inbox.length >= MAX_INBOX) {
@@ -166,6 +177,20 @@ export class Client implements SubscriptionOwner, NodeClient {
     this.pump();
   }
 
+  /** Counts a frame's messages by type; its bytes are shared between them. */
+  private countReceived(entries: readonly DecodedEntry[], size: number): void {
+    const n = entries.length;
+    if (n === 0) return;
+    const { received, receivedBytes } = this.counters;
+    const share = Math.floor(size / n);
+    for (let i = 0; i < n; i++) {
+      const entry = entries[i]!;
+      const type = entry.kind === 'command' ? commandFrameType(entry.command.method) : entry.kind === 'pong' ? FrameType.client_pong : FrameType.unknown;
+      received[type]!++;
+      receivedBytes[type]! += i === 0 ? size - share * (n - 1) : share;
+    }
+  }
+
   /** Handles a frame of the wrong kind (binary in JSON mode, text in protobuf mode). */
   handleWrongFrameKind(): void {
     const kind = this.transport.protocol === 'json' ? 'binary frame on a JSON connection' : 'text frame on a protobuf connection';
@@ -178,6 +203,7 @@ export class Client implements SubscriptionOwner, NodeClient {
    * body or the `cf_connect` parameter): the `connect` push, then the server-side subscriptions.
    */
   connectUnidirectional(params: ConnectCommandParams): void {
+    this.counters.received[FrameType.connect]!++;
     this.inbox.push({ id: 0, method: 'connect', params });
     this.pump();
   }
@@ -203,7 +229,21 @@ export class Client implements SubscriptionOwner, NodeClient {
     }
   }
 
-  private async dispatch(cmd: Command): Promise<void> {
+  /** Runs a command; with metrics on, times it (`centrifugo_client_command_duration_seconds`). */
+  private dispatch(cmd: Command): Promise<void> {
+    return this.metrics.enabled ? this.timed(cmd) : this.run(cmd);
+  }
+
+  private async timed(cmd: Command): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.run(cmd);
+    } finally {
+      this.metrics.commandDuration(commandFrameType(cmd.method), (performance.now() - started) / 1000);
+    }
+  }
+
+  private async run(cmd: Command): Promise<void> {
     if (this.state === 'connecting' && cmd.method !== 'connect') return this.rejectBeforeConnect(cmd.method);
     try {
       switch (cmd.method) {
@@ -244,7 +284,7 @@ export class Client implements SubscriptionOwner, NodeClient {
     // A log line per failed command (the exception's own detail when it has one), a few per
     // interval and connection: the error budget counts the rest.
     if (e instanceof ProtocolException) {
-      this.replyError(cmd.id, e.error);
+      this.replyError(cmd.id, e.error, cmd.method);
       const fields = { method: cmd.method, code: e.error.code, ...e.log?.fields };
       this.recordError(e.log !== undefined ? 'info' : 'debug', fields, e.log?.msg ?? 'command error', isClientError(e.error));
     } else if (e instanceof DisconnectException) {
@@ -252,7 +292,7 @@ export class Client implements SubscriptionOwner, NodeClient {
       this.node.log.info(fields, e.log?.msg ?? e.disconnect.reason);
       this.close(e.disconnect);
     } else {
-      this.replyError(cmd.id, Errors.internal);
+      this.replyError(cmd.id, Errors.internal, cmd.method);
       this.recordError('error', { method: cmd.method, err: e }, 'command failed', false);
     }
   }
@@ -297,20 +337,37 @@ export class Client implements SubscriptionOwner, NodeClient {
     if (this.errors.record(level, fields, msg, counts)) this.close(Disconnects.tooManyErrors);
   }
 
-  private replyError(id: number, error: ProtocolError): void {
-    if (id > 0) this.sendReply({ id, kind: 'error', error });
+  private replyError(id: number, error: ProtocolError, method: Command['method']): void {
+    if (id > 0) this.sendError(id, error, commandFrameType(method));
+  }
+
+  /** Queues an error reply to a command of frame type `method` (counted in the metrics by it). */
+  private sendError(id: number, error: ProtocolError, method: number): void {
+    if (this.state === 'closed' || this.transport.unidirectional) return;
+    this.metrics.replyError(method, error.code);
+    const frame = this.codec.reply({ id, kind: 'error', error });
+    frame.type = method;
+    this.write(frame);
   }
 
   /** Queues a reply on the connection (a unidirectional connection gets its connect result as a push; no other reply). */
   sendReply(msg: ReplyMsg): void {
     if (this.state === 'closed') return;
-    if (!this.transport.unidirectional) this.transport.send(this.codec.reply(msg));
-    else if (msg.kind === 'connect') this.transport.send(this.codec.push({ kind: 'connect', result: msg.result }));
+    if (!this.transport.unidirectional) this.write(this.codec.reply(msg));
+    else if (msg.kind === 'connect') this.write(this.codec.push({ kind: 'connect', result: msg.result }));
   }
 
   /** Queues a push on the connection. */
   sendPush(msg: PushMsg): void {
-    if (this.state !== 'closed') this.transport.send(this.codec.push(msg));
+    if (this.state !== 'closed') this.write(this.codec.push(msg));
+  }
+
+  /** Queues a frame on the transport, counting it by type. */
+  private write(frame: OutFrame): void {
+    const c = this.counters;
+    c.sent[frame.type]!++;
+    c.sentBytes[frame.type]! += frame.payload.length;
+    this.transport.send(frame);
   }
 
   // ---- connect ----
@@ -513,7 +570,7 @@ export class Client implements SubscriptionOwner, NodeClient {
       return;
     }
     if (this.nextPingAt > 0 && now >= this.nextPingAt) {
-      this.transport.send(this.codec.ping);
+      this.write(this.codec.ping);
       this.nextPingAt = now + cfg.ping_interval;
       if (this.transport.pongs && this.pongDeadline === 0) {
         this.pongDeadline = cfg.pong_timeout > 0 ? now + cfg.pong_timeout : Number.POSITIVE_INFINITY;
@@ -592,6 +649,7 @@ export class Client implements SubscriptionOwner, NodeClient {
    */
   close(disconnect: Disconnect, refusedConnect?: ProtocolError): void {
     if (this.state === 'closed') return;
+    this.metrics.serverDisconnect(disconnect.code);
     try {
       this.transport.close(disconnect, refusedConnect);
     } catch (e) {

@@ -19,6 +19,7 @@
  */
 import type { Logger } from 'pino';
 import type { ControlBus } from '../engine/types.js';
+import { MessageType, Metrics } from '../metrics/metrics.js';
 import type { ProtocolName } from '../protocol/codec.js';
 
 /** What `/api/info` says about a node. */
@@ -99,6 +100,8 @@ export class Cluster {
     private readonly self: () => NodeInfo,
     private readonly log: Logger,
     opts: ClusterOptions = {},
+    /** Counts the control messages and times the surveys. */
+    private readonly metrics: Metrics = new Metrics(),
   ) {
     this.announceInterval = opts.announceInterval ?? 3000;
     this.nodeTimeout = opts.nodeTimeout ?? this.announceInterval * 2 + 1000;
@@ -133,6 +136,12 @@ export class Cluster {
     return [this.self(), ...[...this.nodes.values()].map((n) => n.info)];
   }
 
+  /** Live nodes of the cluster, this one included. */
+  nodeCount(): number {
+    this.prune(Date.now());
+    return this.nodes.size + 1;
+  }
+
   /** Ids of the other live nodes. */
   otherNodes(): string[] {
     this.prune(Date.now());
@@ -152,6 +161,7 @@ export class Cluster {
    */
   async sendEmulation(nodeId: string, session: string, protocol: ProtocolName, data: Buffer): Promise<void> {
     const d = protocol === 'json' ? data.toString('utf8') : data.toString('base64');
+    this.metrics.messagesSent[MessageType.control]!++;
     await this.bus.publishTo(nodeId, JSON.stringify({ t: 'emulation', from: this.nodeId, s: session, e: protocol, d } satisfies ControlMessage));
   }
 
@@ -174,18 +184,21 @@ export class Cluster {
       timer.unref();
     });
     this.surveys.set(id, pending);
+    const started = performance.now();
     try {
       await this.send({ t: 'survey', from: this.nodeId, id, op, p: params });
       await finished;
     } finally {
       clearTimeout(timer);
       this.surveys.delete(id);
+      this.metrics.surveyDuration(op, (performance.now() - started) / 1000);
     }
     if (pending.waiting.size > 0) this.log.warn({ op, missing: [...pending.waiting] }, 'survey: some nodes did not answer in time');
     return pending.replies;
   }
 
   private async send(msg: ControlMessage): Promise<void> {
+    this.metrics.messagesSent[MessageType.control]!++;
     await this.bus.publish(JSON.stringify(msg));
   }
 
@@ -208,6 +221,7 @@ export class Cluster {
   }
 
   private onMessage(text: string): void {
+    this.metrics.messagesReceived[MessageType.control]!++;
     let msg: ControlMessage;
     try {
       msg = JSON.parse(text) as ControlMessage;
@@ -271,6 +285,7 @@ export class Cluster {
     if (this.handler === undefined || msg.op === undefined || msg.id === undefined) return;
     try {
       const r = await this.handler.survey(msg.op, msg.p ?? {});
+      this.metrics.messagesSent[MessageType.control]!++;
       await this.bus.publishTo(msg.from, JSON.stringify({ t: 'reply', from: this.nodeId, id: msg.id, r } satisfies ControlMessage));
     } catch (e) {
       this.log.warn({ op: msg.op, err: e instanceof Error ? e.message : String(e) }, 'survey answer failed');

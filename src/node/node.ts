@@ -21,6 +21,7 @@ import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
 import type { NodeClient } from './node-client.js';
 import { Hub, type HubSubscriber } from './hub.js';
 import { recoverFrom, type Recovery } from './recovery.js';
+import { Metrics, MessageType } from '../metrics/metrics.js';
 import { VERSION } from '../version.js';
 
 /** Publish options for internal channels: nothing kept. */
@@ -78,6 +79,8 @@ export interface NodeOptions {
   control?: ControlBus;
   /** Node registry timings. */
   cluster?: ClusterOptions;
+  /** Where the node counts for Prometheus (default: a recorder of its own, not exported). */
+  metrics?: Metrics;
 }
 
 export class GyreNode {
@@ -98,6 +101,8 @@ export class GyreNode {
   readonly cluster: Cluster;
   /** Who decides client events, when anyone does. */
   private readonly deciders: EventDeciders | undefined;
+  /** What this node, its clients and the server API count (exported with `prometheus.enabled`). */
+  readonly metrics: Metrics;
 
   private readonly clients = new Map<string, NodeClient>();
   private readonly users = new Map<string, Set<NodeClient>>();
@@ -117,9 +122,17 @@ export class GyreNode {
     this.broker = opts.broker ?? new MemoryBroker();
     this.presence = opts.presence ?? new MemoryPresenceManager();
     this.tokens = new TokenVerifier(opts.config.client.token, opts.config.client.subscription_token);
-    this.cluster = new Cluster(opts.control ?? new NoopControlBus(), () => this.info(), opts.log, opts.cluster);
+    this.metrics = opts.metrics ?? new Metrics();
+    this.cluster = new Cluster(opts.control ?? new NoopControlBus(), () => this.info(), opts.log, opts.cluster, this.metrics);
     this.cluster.setEmulationHandler((session, protocol, data) => this.deliverEmulation(session, protocol, data));
     this.deciders = opts.deciders;
+    this.metrics.setNodeStats(() => ({
+      clients: this.clientCount,
+      users: this.userCount,
+      channels: this.hub.channelCount,
+      subscriptions: this.hub.subscriptions,
+      nodes: this.cluster.nodeCount(),
+    }));
   }
 
   /**
@@ -133,10 +146,20 @@ export class GyreNode {
   }
 
   async start(): Promise<void> {
+    const received = this.metrics.messagesReceived;
     await this.broker.run({
-      onPublication: (channel, pub, _position, useDelta) => this.hub.publish(channel, pub, useDelta),
-      onJoin: (channel, info) => this.hub.joinLeave(channel, 'join', info),
-      onLeave: (channel, info) => this.hub.joinLeave(channel, 'leave', info),
+      onPublication: (channel, pub, _position, useDelta) => {
+        received[MessageType.publication]!++;
+        this.hub.publish(channel, pub, useDelta);
+      },
+      onJoin: (channel, info) => {
+        received[MessageType.join]!++;
+        this.hub.joinLeave(channel, 'join', info);
+      },
+      onLeave: (channel, info) => {
+        received[MessageType.leave]!++;
+        this.hub.joinLeave(channel, 'leave', info);
+      },
       onStateLost: (channels) => this.invalidateChannels(channels),
     });
     const ping = this.config.client.ping_interval;
@@ -338,6 +361,7 @@ export class GyreNode {
       ...(params.tags !== undefined && { tags: params.tags }),
       ...(params.idempotencyKey !== undefined && params.idempotencyKey !== '' && { idempotencyKey: params.idempotencyKey }),
     };
+    this.metrics.messagesSent[MessageType.publication]!++;
     return this.broker.publish(channel, data, opts);
   }
 
@@ -384,11 +408,13 @@ export class GyreNode {
 
   /** Announces a client joining a channel to its subscribers on every node. */
   publishJoin(channel: string, info: ClientInfo): Promise<void> {
+    this.metrics.messagesSent[MessageType.join]!++;
     return this.broker.publishJoin(channel, info);
   }
 
   /** Announces a client leaving a channel to its subscribers on every node. */
   publishLeave(channel: string, info: ClientInfo): Promise<void> {
+    this.metrics.messagesSent[MessageType.leave]!++;
     return this.broker.publishLeave(channel, info);
   }
 
@@ -402,6 +428,7 @@ export class GyreNode {
    * events protocol's broadcasts and user messages.
    */
   publishInternal(channel: string, data: RawJson): Promise<PublishResult> {
+    this.metrics.messagesSent[MessageType.publication]!++;
     return this.broker.publish(channel, data, NO_HISTORY);
   }
 

@@ -5,6 +5,7 @@ export type { SubscriptionOverride };
 import type { ProtocolCodec } from '../protocol/codec.js';
 import type { OutFrame } from '../protocol/frame.js';
 import type { Transport } from './transport.js';
+import type { TransportCounters } from '../metrics/metrics.js';
 import type { ResolvedChannel } from './channel-rules.js';
 import type { HubSubscriber } from './hub.js';
 
@@ -39,6 +40,8 @@ export interface SubscribeSpec {
 export interface ClientSubscriptionSpec {
   /** The connection its publications are written to. */
   transport: Transport;
+  /** The connection's message counters (the metrics). */
+  counters: TransportCounters;
   /** The connection's codec. */
   codec: ProtocolCodec;
   clientId: string;
@@ -72,6 +75,7 @@ export class ClientSubscription implements HubSubscriber {
   refreshRetryAt = 0;
 
   private readonly transport: Transport;
+  private readonly counters: TransportCounters;
   readonly codec: ProtocolCodec;
   readonly clientId: string;
   readonly resolved: ResolvedChannel;
@@ -89,6 +93,7 @@ export class ClientSubscription implements HubSubscriber {
 
   constructor(spec: ClientSubscriptionSpec) {
     this.transport = spec.transport;
+    this.counters = spec.counters;
     this.codec = spec.codec;
     this.clientId = spec.clientId;
     this.resolved = spec.resolved;
@@ -106,7 +111,11 @@ export class ClientSubscription implements HubSubscriber {
     return this.resolved.channel;
   }
 
+  /** Queues a frame of the fan-out (counted by type: two array increments, the metrics' whole cost here). */
   send(frame: OutFrame): boolean {
+    const c = this.counters;
+    c.sent[frame.type]!++;
+    c.sentBytes[frame.type]! += frame.payload.length;
     return this.transport.send(frame);
   }
 }

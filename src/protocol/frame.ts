@@ -30,10 +30,16 @@ export class OutFrame {
   readonly payload: Buffer;
   /** True for protobuf payloads (binary WebSocket frames). */
   readonly binary: boolean;
+  /**
+   * What the message is, for the metrics (a number of protocol/frame-types.ts: a push, a command's
+   * reply, the ping). Set by the codec; the sender of an error reply names its command.
+   */
+  type: number;
   private framedCache: Buffer | undefined;
 
-  /** A JSON text message, or (as a Buffer) a binary one. */
-  constructor(payload: string | Buffer) {
+  /** A JSON text message, or (as a Buffer) a binary one; `type`: its frame type (frame-types.ts). */
+  constructor(payload: string | Buffer, type = 0) {
+    this.type = type;
     if (typeof payload === 'string') {
       this.payload = Buffer.from(payload, 'utf8');
       this.binary = false;

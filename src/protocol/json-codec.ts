@@ -5,6 +5,7 @@
  */
 import { CommandDecodeError, type ProtocolCodec } from './codec.js';
 import { OutFrame } from './frame.js';
+import { FrameType, pushFrameType, replyFrameType } from './frame-types.js';
 import { decodeConnectObject, decodeFrame } from './json-decode.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 import { encodePublicationForm, encodePushBody, encodeReply, PING } from './json-encode.js';
@@ -24,7 +25,7 @@ export function frameText(frame: Buffer): string {
 
 class JsonCodec implements ProtocolCodec {
   readonly name = 'json' as const;
-  readonly ping = new OutFrame(PING);
+  readonly ping = new OutFrame(PING, FrameType.server_ping);
 
   constructor(
     readonly index: number,
@@ -48,19 +49,19 @@ class JsonCodec implements ProtocolCodec {
   }
 
   reply(msg: ReplyMsg): OutFrame {
-    return new OutFrame(encodeReply(msg));
+    return new OutFrame(encodeReply(msg), replyFrameType(msg.kind));
   }
 
   push(msg: PushMsg): OutFrame {
     const body = encodePushBody(msg);
-    return new OutFrame(this.wrapPushes ? `{"push":${body}}` : body);
+    return new OutFrame(this.wrapPushes ? `{"push":${body}}` : body, pushFrameType(msg.kind));
   }
 
   publicationPush(channel: string, pub: Publication, form: PublicationForm): OutFrame | null {
     const encoded = encodePublicationForm(pub, form);
     if (encoded === null) return null;
     const body = `{"channel":${JSON.stringify(channel)},"pub":${encoded}}`;
-    return new OutFrame(this.wrapPushes ? `{"push":${body}}` : body);
+    return new OutFrame(this.wrapPushes ? `{"push":${body}}` : body, FrameType.push_publication);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { DecodedEntry, ProtocolCodec } from './codec.js';
 import { OutFrame } from './frame.js';
+import { FrameType, pushFrameType, replyFrameType } from './frame-types.js';
 import type { PublicationForm, PushMsg, ReplyMsg } from './messages.js';
 import { decodeProtobufConnectRequest, decodeProtobufFrame } from './protobuf-decode.js';
 import { encodeProtobufPublicationPush, encodeProtobufPush, encodeProtobufReply } from './protobuf-encode.js';
@@ -12,7 +13,7 @@ import type { ConnectCommandParams, Publication } from './types.js';
 class ProtobufCodec implements ProtocolCodec {
   readonly name = 'protobuf' as const;
   /** The empty message, delimited (its length, 0): an empty Reply, or an empty Push. */
-  readonly ping = new OutFrame(Buffer.from([0]));
+  readonly ping = new OutFrame(Buffer.from([0]), FrameType.server_ping);
 
   constructor(
     readonly index: number,
@@ -28,15 +29,21 @@ class ProtobufCodec implements ProtocolCodec {
   }
 
   reply(msg: ReplyMsg): OutFrame {
-    return encodeProtobufReply(msg);
+    const frame = encodeProtobufReply(msg);
+    frame.type = replyFrameType(msg.kind);
+    return frame;
   }
 
   push(msg: PushMsg): OutFrame {
-    return encodeProtobufPush(msg, this.barePushes);
+    const frame = encodeProtobufPush(msg, this.barePushes);
+    frame.type = pushFrameType(msg.kind);
+    return frame;
   }
 
   publicationPush(channel: string, pub: Publication, form: PublicationForm): OutFrame {
-    return encodeProtobufPublicationPush(channel, pub, form, this.barePushes);
+    const frame = encodeProtobufPublicationPush(channel, pub, form, this.barePushes);
+    frame.type = FrameType.push_publication;
+    return frame;
   }
 }
 

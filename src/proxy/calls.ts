@@ -16,6 +16,7 @@ import type {
   SubRefreshResponseFields,
   SubscribeResponseFields,
 } from '../handlers/responses.js';
+import { Metrics } from '../metrics/metrics.js';
 import { DisconnectException, Errors, ProtocolException } from '../protocol/codes.js';
 import * as codec from './codec.js';
 import { HttpProxyTransport } from './http-transport.js';
@@ -34,13 +35,15 @@ export class ProxyCalls implements EventCalls, EventDeciders {
     config: GyreConfig,
     private readonly log: Logger,
     private readonly resolveChannel: ChannelResolver,
+    /** Where calls are timed and failures counted (`centrifugo_proxy_*`). */
+    private readonly metrics: Metrics = new Metrics(),
   ) {
     this.router = new ProxyRouter(config);
   }
 
   /** Proxy calls for a node, or undefined when its configuration proxies no event. */
-  static create(config: GyreConfig, log: Logger, resolveChannel: ChannelResolver): ProxyCalls | undefined {
-    const calls = new ProxyCalls(config, log, resolveChannel);
+  static create(config: GyreConfig, log: Logger, resolveChannel: ChannelResolver, metrics?: Metrics): ProxyCalls | undefined {
+    const calls = new ProxyCalls(config, log, resolveChannel, metrics);
     return calls.router.any ? calls : undefined;
   }
 
@@ -117,12 +120,18 @@ export class ProxyCalls implements EventCalls, EventDeciders {
     resultRequired = false,
   ): Promise<F> {
     const cfg = route.config;
+    const series = this.metrics.proxy(cfg.endpoint.startsWith('grpc://') ? 'grpc' : 'http', event, route.proxyName);
     let res: codec.ProxyResponseJson;
+    const started = performance.now();
+    series.inflight++;
     try {
       const transport = await this.transport(cfg);
       res = await transport.call(event, request, forwardedHeaders(cfg, ctx.headers), cfg, cfg.timeout > 0 ? cfg.timeout : 1000);
     } catch (e) {
       throw this.failure(event, route, ctx, e);
+    } finally {
+      series.inflight--;
+      series.durations.add((performance.now() - started) / 1000);
     }
     if (res.disconnect !== undefined && res.disconnect !== null) {
       const d = res.disconnect;
@@ -152,8 +161,9 @@ export class ProxyCalls implements EventCalls, EventDeciders {
     }
   }
 
-  /** Error 100 for the client, with the reason in the log line the client writes for it. */
+  /** Error 100 for the client, with the reason in the log line the client writes for it (a proxy error in the metrics). */
   private failure(event: codec.ProxyEvent, route: ProxyRoute, ctx: ConnectionContext, e: unknown): ProtocolException {
+    this.metrics.proxy(route.config.endpoint.startsWith('grpc://') ? 'grpc' : 'http', event, route.proxyName).errors++;
     const reason = e instanceof ProxyCallError || e instanceof codec.BadProxyResponse ? e.message : e instanceof Error ? e.message : String(e);
     return new ProtocolException(Errors.internal, {
       msg: 'proxy request failed: answering error 100',

@@ -12,6 +12,8 @@ import type { ProxyEvent } from './codec.js';
 export interface ProxyRoute {
   /** Where the settings come from: `client.proxy.connect`, `channel.proxy.subscribe`, `proxies.<name>`, ... */
   readonly name: string;
+  /** The proxy's name as Centrifugo's metrics label it: a `proxies` entry's name, else "default". */
+  readonly proxyName: string;
   readonly config: ProxyConfig;
 }
 
@@ -22,7 +24,7 @@ export class ProxyRouter {
   private readonly rpcNamespaces = new Map<string, RpcOptions>();
 
   constructor(private readonly config: GyreConfig) {
-    for (const p of config.proxies) this.named.set(p.name, { name: `proxies.${p.name}`, config: p });
+    for (const p of config.proxies) this.named.set(p.name, { name: `proxies.${p.name}`, proxyName: p.name, config: p });
     for (const ns of config.rpc.namespaces) this.rpcNamespaces.set(ns.name, ns);
   }
 
@@ -40,7 +42,7 @@ export class ProxyRouter {
 
   connectOrRefresh(event: 'connect' | 'refresh'): ProxyRoute | undefined {
     const p = this.config.client.proxy[event];
-    return p.enabled && p.endpoint !== '' ? { name: `client.proxy.${event}`, config: p } : undefined;
+    return p.enabled && p.endpoint !== '' ? { name: `client.proxy.${event}`, proxyName: 'default', config: p } : undefined;
   }
 
   /** The proxy of a channel event in a namespace with these options. */
@@ -49,7 +51,7 @@ export class ProxyRouter {
     const name = options[`${event}_proxy_name`];
     if (name === 'default' || name === '') {
       const p = this.config.channel.proxy[event];
-      return p.endpoint !== '' ? { name: `channel.proxy.${event}`, config: p } : undefined;
+      return p.endpoint !== '' ? { name: `channel.proxy.${event}`, proxyName: 'default', config: p } : undefined;
     }
     return this.named.get(name);
   }
@@ -66,7 +68,7 @@ export class ProxyRouter {
     if (!o.proxy_enabled) return undefined;
     if (o.proxy_name === 'default' || o.proxy_name === '') {
       const p = this.config.rpc.proxy;
-      return p.endpoint !== '' ? { name: 'rpc.proxy', config: p } : undefined;
+      return p.endpoint !== '' ? { name: 'rpc.proxy', proxyName: 'default', config: p } : undefined;
     }
     return this.named.get(o.proxy_name);
   }

@@ -9,7 +9,9 @@
  * - SIGTERM / SIGINT (to the primary alone or to the whole process group) asks every worker to shut
  *   down gracefully (their clients get 3001); the primary exits 0 once they are gone, or kills what
  *   is left when `shutdown.timeout` is up;
- * - `start_server` hooks (`events.hooks`) run once, here, when every worker listens.
+ * - `start_server` hooks (`events.hooks`) run once, here, when every worker listens;
+ * - a `/metrics` request (`prometheus.enabled`), whichever worker it reaches, is answered with every
+ *   worker's metrics: that worker asks here, this process gathers them all and combines them.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { GyreConfig } from '../config/types.js';
@@ -44,6 +46,15 @@ const RESTART_PAUSE_MS = 250;
 const MAX_RESTART_PAUSE_MS = 10_000;
 /** A worker that lived shorter than this counts as dying young (the restart pause grows). */
 const YOUNG_MS = 10_000;
+/** How long a `/metrics` answer waits for the workers' metrics; the silent ones are left out. */
+const METRICS_WAIT_MS = 3000;
+
+/** A gathering of the workers' metrics for one `/metrics` answer. */
+interface MetricsGathering {
+  waiting: Set<Slot>;
+  results: unknown[][];
+  done: () => void;
+}
 
 class Slot {
   worker: Worker | undefined;
@@ -67,6 +78,8 @@ export class Primary {
   private started = false;
   private eventsSeq = 0;
   private readonly eventCalls = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private metricsSeq = 0;
+  private readonly gatherings = new Map<number, MetricsGathering>();
   private resolveReady!: (r: PrimaryReady) => void;
   private rejectReady!: (e: Error) => void;
   private port = 0;
@@ -204,7 +217,52 @@ export class Primary {
         else call.resolve();
         return;
       }
+      case 'metrics': {
+        const worker = slot.worker;
+        this.clusterMetrics().then(
+          (text) => worker !== undefined && this.send(worker, { gyre: SUPERVISOR_TAG, t: 'metrics-text', id: m.id, text }),
+          (e: unknown) => worker !== undefined && this.send(worker, { gyre: SUPERVISOR_TAG, t: 'metrics-text', id: m.id, error: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      }
+      case 'metrics-json': {
+        const gathering = this.gatherings.get(m.id);
+        if (gathering === undefined || !gathering.waiting.delete(slot)) return;
+        if (m.metrics !== undefined) gathering.results.push(m.metrics);
+        else this.log.warn({ worker: slot.index, err: m.error }, 'a worker could not hand over its metrics');
+        if (gathering.waiting.size === 0) gathering.done();
+        return;
+      }
     }
+  }
+
+  /**
+   * Every live worker's metrics, combined (metrics/aggregate.ts), in the text format: each is asked
+   * for its own; those that have not answered within {@link METRICS_WAIT_MS} are left out.
+   */
+  private async clusterMetrics(): Promise<string> {
+    const id = ++this.metricsSeq;
+    const targets = this.slots.filter((s) => s.ready && s.worker?.isConnected() === true);
+    let timer: NodeJS.Timeout | undefined;
+    const gathering: MetricsGathering = { waiting: new Set(targets), results: [], done: () => {} };
+    const finished = new Promise<void>((resolve) => {
+      gathering.done = resolve;
+      timer = setTimeout(resolve, METRICS_WAIT_MS);
+      timer.unref();
+    });
+    this.gatherings.set(id, gathering);
+    try {
+      for (const slot of targets) this.send(slot.worker!, { gyre: SUPERVISOR_TAG, t: 'metrics-collect', id });
+      if (targets.length > 0) await finished;
+    } finally {
+      clearTimeout(timer);
+      this.gatherings.delete(id);
+    }
+    if (gathering.waiting.size > 0) {
+      this.log.warn({ workers: [...gathering.waiting].map((s) => s.index) }, 'metrics: some workers did not answer in time (left out)');
+    }
+    const { aggregateMetrics } = await import('../metrics/aggregate.js');
+    return aggregateMetrics(gathering.results);
   }
 
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
@@ -212,6 +270,8 @@ export class Primary {
     slot.hosted?.detach();
     slot.hosted = undefined;
     slot.worker = undefined;
+    // Metrics gatherings do not wait for a worker that is gone.
+    for (const g of this.gatherings.values()) if (g.waiting.delete(slot) && g.waiting.size === 0) g.done();
     if (slot.node !== undefined) this.host.broadcastControl(leaveMessage(slot.node));
     const wasReady = slot.ready;
     slot.ready = false;

@@ -4,6 +4,7 @@
  * control bus are the primary's, over IPC; with Redis or NATS it is a node of that cluster.
  * It answers the primary's heartbeats, shuts down gracefully on SIGTERM, SIGINT or the primary's
  * word, and exits when the primary is gone (node:cluster does that when the channel closes).
+ * `/metrics` answers with every worker's metrics, which the primary gathers and combines.
  */
 import type { GyreConfig } from '../config/types.js';
 import { EngineLink } from '../engine/ipc/link.js';
@@ -34,6 +35,41 @@ function tell(msg: ToPrimary): void {
   if (process.send !== undefined && process.connected) process.send(msg, undefined, {}, () => {});
 }
 
+/** How long a `/metrics` request waits for the primary's answer (it waits for the workers less long). */
+const METRICS_ANSWER_MS = 10_000;
+
+/** `/metrics` requests of this worker waiting for the primary's answer, by id. */
+const metricsRequests = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
+let metricsSeq = 0;
+
+/** Every worker's metrics, combined by the primary (the text format). */
+function clusterMetrics(): Promise<string> {
+  if (process.send === undefined || !process.connected) return Promise.reject(new Error('the primary is gone'));
+  const id = ++metricsSeq;
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      metricsRequests.delete(id);
+      reject(new Error(`the primary did not answer within ${METRICS_ANSWER_MS} ms`));
+    }, METRICS_ANSWER_MS);
+    timer.unref();
+    const settle = () => {
+      clearTimeout(timer);
+      metricsRequests.delete(id);
+    };
+    metricsRequests.set(id, {
+      resolve: (text) => {
+        settle();
+        resolve(text);
+      },
+      reject: (e) => {
+        settle();
+        reject(e);
+      },
+    });
+    tell({ gyre: SUPERVISOR_TAG, t: 'metrics', id });
+  });
+}
+
 /** Runs this process as worker `index`: resolves once it listens. */
 export async function runWorker(opts: WorkerOptions): Promise<GyreServer> {
   const { index } = opts;
@@ -41,7 +77,7 @@ export async function runWorker(opts: WorkerOptions): Promise<GyreServer> {
   const base = opts.config.node.name;
   const config: GyreConfig = base === '' ? opts.config : { ...opts.config, node: { ...opts.config.node, name: `${base}-${index}` } };
   const link = new EngineLink(toPrimary);
-  const server = new GyreServer({ config, log, embeddedEngine: ipcEngine(link, log), startServerHooks: false });
+  const server = new GyreServer({ config, log, embeddedEngine: ipcEngine(link, log), startServerHooks: false, clusterMetrics });
 
   let stopping = false;
   const stop = (why: string) => {
@@ -83,6 +119,19 @@ export async function runWorker(opts: WorkerOptions): Promise<GyreServer> {
           () => done(),
           (e: unknown) => done(e instanceof Error ? e.message : String(e)),
         );
+        return;
+      }
+      case 'metrics-collect':
+        server.metricsJson().then(
+          (metrics) => tell({ gyre: SUPERVISOR_TAG, t: 'metrics-json', id: m.id, metrics }),
+          (e: unknown) => tell({ gyre: SUPERVISOR_TAG, t: 'metrics-json', id: m.id, error: e instanceof Error ? e.message : String(e) }),
+        );
+        return;
+      case 'metrics-text': {
+        const request = metricsRequests.get(m.id);
+        if (request === undefined) return;
+        if (m.text !== undefined) request.resolve(m.text);
+        else request.reject(new Error(m.error ?? 'no metrics'));
         return;
       }
     }

@@ -1,25 +1,15 @@
 /** The `events` config section, and listeners loaded from modules named in it. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { GyreServer } from '../../src/server.js';
 import { startEvents } from './helpers.js';
+import { rejectsConfig } from '../helpers/config.js';
 
 const FIXTURE = './test/events/fixtures/listeners.ts';
 
-function rejects(input: unknown, key: string, pattern: RegExp): void {
-  assert.throws(
-    () => validateConfig(input),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.equal(err.key, key, err.message);
-      assert.match(err.message, pattern);
-      return true;
-    },
-  );
-}
+const rejects = rejectsConfig;
 
 test('defaults: disabled, /connection/events on the main port, 64 KiB frames, 25s pings, no listeners', () => {
   assert.deepEqual(validateConfig({}).config.events, {

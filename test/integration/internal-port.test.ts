@@ -1,20 +1,9 @@
 /** `http_server.internal_port`: the server API and health endpoint move off the public port. */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { API_KEY, startGyre } from '../helpers/gyre.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/services.js';
 
-function freePort(): Promise<number> {
-  return waitFor('a free port', (resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('with internal_port the API and health answer only there; clients still connect on the public port', async () => {
   const internal = await freePort();

@@ -36,7 +36,7 @@ export class GrpcApiServer {
   /** Serves the server API `api`; resolves once listening. (`_node` is unused: `server.ts` still passes it.) */
   static async start(api: ServerApi, config: GrpcApiConfig, log: Logger): Promise<GrpcApiServer> {
     const { grpc: g, service } = await loadApiService();
-    const json = new JsonApi(api);
+    const json = new JsonApi(api, 'grpc');
     const key = new ApiKey(config.key);
     // Without a key the API is open; with one, some `authorization: apikey <key>` must match.
     const authorized = (md: grpc.Metadata): boolean => !key.configured || md.get('authorization').some((v) => key.matches(keyOfAuthorization(v)));

@@ -3,6 +3,7 @@ import type { GyreConfig } from '../types.js';
 import { checkEngine } from './engine.js';
 import { checkEvents } from './events.js';
 import { checkGeneral } from './general.js';
+import { checkPrometheus } from './prometheus.js';
 import { checkProxies } from './proxy.js';
 import { checkTransports, checkUniGrpc } from './transports.js';
 import type { CheckReport } from './report.js';
@@ -14,6 +15,7 @@ export function checkAcrossKeys(config: GyreConfig, raw: Record<string, unknown>
   checkGeneral(config, raw, report);
   checkProxies(config, report);
   checkEvents(config, report);
+  checkPrometheus(config, report);
   checkEngine(config, report);
   checkTransports(config, report);
   checkUniGrpc(config, report);

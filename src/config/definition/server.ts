@@ -1,4 +1,4 @@
-/** Definition of the node's own sections: HTTP server, log, HTTP API, WebSocket, health, shutdown, node, events. */
+/** Definition of the node's own sections: HTTP server, log, HTTP API, WebSocket, health, prometheus, shutdown, node, events. */
 import Type, { type Static, type TSchema } from 'typebox';
 import { bool, countOrAuto, duration, int, META_KEYWORD, oneOf, port, portOrDigits, section, str, type KeyMeta } from '../keys.js';
 import { TLS_SERVER_UNTYPED } from './tls.js';
@@ -84,6 +84,16 @@ export const health = section(
     handler_prefix: str('/health', 'Path of the health endpoint.'),
   },
   'The health endpoint.',
+);
+
+/** `prometheus`. */
+export const prometheus = section(
+  {
+    enabled: bool(false, "Serve Prometheus metrics (Centrifugo's names, with Node's process metrics) at handler_prefix."),
+    handler_prefix: str('/metrics', 'Path of the metrics endpoint (must start with "/").'),
+  },
+  'Prometheus metrics (served with the server API: on http_server.internal_port when set).',
+  { untyped: ['instrument_http_handlers', 'recovered_publications_histogram', 'native_histograms'] },
 );
 
 /** `shutdown`. */
