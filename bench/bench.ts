@@ -11,7 +11,7 @@ import { BENCH_REDIS_URL } from './redis.js';
 import { charts, consoleReport, markdown, type Results } from './report.js';
 import { Bench, type BenchOptions, type ScenarioName, type ScenarioResults } from './scenarios.js';
 
-export const ALL_SCENARIOS: ScenarioName[] = ['S1', 'S2', 'S3', 'S4', 'S5'];
+export const ALL_SCENARIOS: ScenarioName[] = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 
 const TITLES: Readonly<Record<ScenarioName, string>> = {
   S1: 'fan-out',
@@ -19,8 +19,14 @@ const TITLES: Readonly<Record<ScenarioName, string>> = {
   S3: 'idle memory',
   S4: 'connect rate',
   S5: 'fan-out on two nodes over Redis',
+  S6: 'fan-out with worker processes (gyre serve --workers)',
 };
 export const ALL_SERVERS: ServerKind[] = ['gyre', 'raw', 'sio'];
+
+/** `client.write_delay` of the S1 rows publishing through the HTTP API with write batching. */
+export const WRITE_DELAY = '20ms';
+/** The S1 batch publisher: the publications of each this many ms in one `POST /api/batch`. */
+export const HTTP_BATCH_MS = 10;
 
 /** Descriptors a process keeps for itself besides connections. */
 const FD_MARGIN = 512;
@@ -34,11 +40,22 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         servers: ALL_SERVERS,
         quick,
         payloadSize: 100,
-        s1: { subscribers: [1000], stepSeconds: 1, maxSteps: 4, resolution: 1.5, http: true, protobuf: true, streams: true },
+        s1: {
+          subscribers: [1000],
+          stepSeconds: 1,
+          maxSteps: 4,
+          resolution: 1.5,
+          http: true,
+          protobuf: true,
+          streams: true,
+          writeDelay: WRITE_DELAY,
+          httpBatchMs: HTTP_BATCH_MS,
+        },
         s2: { clients: 2000, stepSeconds: 1, maxSteps: 4, resolution: 1.5, startRate: 16_000 },
-        s3: { counts: [1000, 4000] },
-        s4: { clients: 2000, concurrencyPerWorker: 64 },
+        s3: { counts: [1000, 4000], workers: 2 },
+        s4: { clients: 2000, concurrencyPerWorker: 64, workers: [2] },
         s5: { subscribers: 200, stepSeconds: 1, maxSteps: 3, resolution: 1.5, http: false, redisUrl: BENCH_REDIS_URL },
+        s6: { subscribers: [1000], workers: [0, 1, 2], stepSeconds: 1, maxSteps: 4, resolution: 1.5, relay: { subscribers: 100, rates: [2000] } },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,
         noiseBudgetSeconds: 15,
@@ -51,11 +68,30 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         servers: ALL_SERVERS,
         quick,
         payloadSize: 100,
-        s1: { subscribers: [1000, 5000, 10_000], stepSeconds: 2, maxSteps: 8, resolution: 1.2, http: true, protobuf: true, streams: true },
+        s1: {
+          subscribers: [1000, 5000, 10_000],
+          stepSeconds: 2,
+          maxSteps: 8,
+          resolution: 1.2,
+          http: true,
+          protobuf: true,
+          streams: true,
+          writeDelay: WRITE_DELAY,
+          httpBatchMs: HTTP_BATCH_MS,
+        },
         s2: { clients: 10_000, stepSeconds: 2, maxSteps: 7, resolution: 1.25, startRate: 8000 },
-        s3: { counts: [10_000, 50_000] },
-        s4: { clients: 10_000, concurrencyPerWorker: 128 },
+        // 50k connections need 3 processes under a 20k open-file limit.
+        s3: { counts: [10_000, 50_000], workers: 3 },
+        s4: { clients: 10_000, concurrencyPerWorker: 128, workers: [1, 2], schedNone: true },
         s5: { subscribers: 2000, stepSeconds: 2, maxSteps: 6, resolution: 1.25, http: true, redisUrl: BENCH_REDIS_URL },
+        s6: {
+          subscribers: [5000, 20_000],
+          workers: [0, 1, 2],
+          stepSeconds: 2,
+          maxSteps: 8,
+          resolution: 1.2,
+          relay: { subscribers: 100, rates: [1000, 4000] },
+        },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,
         noiseBudgetSeconds: 150,
@@ -72,9 +108,13 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
   const counts: number[] = [];
   if (opts.scenarios.includes('S1')) counts.push(...opts.s1.subscribers);
   if (opts.scenarios.includes('S2')) counts.push(opts.s2.clients);
-  if (opts.scenarios.includes('S3')) counts.push(...opts.s3.counts.map((c) => Math.min(c, opts.maxConnectionsPerProcess)));
+  if (opts.scenarios.includes('S3')) {
+    const perServer = opts.maxConnectionsPerProcess * Math.max(1, opts.s3.workers ?? 0);
+    counts.push(...opts.s3.counts.map((c) => Math.min(c, perServer)));
+  }
   if (opts.scenarios.includes('S4')) counts.push(opts.s4.clients);
   if (opts.scenarios.includes('S5')) counts.push(opts.s5.subscribers);
+  if (opts.scenarios.includes('S6')) counts.push(...opts.s6.subscribers.map((c) => Math.min(c, opts.maxConnectionsPerProcess * Math.max(1, ...opts.s6.workers))));
   const biggest = Math.max(1, ...counts);
   const workers = Math.max(2, Math.ceil(biggest / opts.maxConnectionsPerProcess));
   const lg = new LoadGen(workers, opts.maxConnectionsPerProcess);
@@ -106,10 +146,16 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
   };
   const capped = opts.scenarios.includes('S3') ? opts.s3.counts.filter((c) => c > opts.maxConnectionsPerProcess) : [];
   if (capped.length > 0) {
+    const w = opts.s3.workers ?? 0;
+    const perServer = opts.maxConnectionsPerProcess * Math.max(1, w);
     res.notes.push(
       `S3 asked for ${capped.join(', ')} connections but one process may open only ${res.meta.openFileLimit} files here ` +
-        `(hard limit, not raisable without CAP_SYS_RESOURCE): measured at ${opts.maxConnectionsPerProcess} instead. ` +
-        'Raise the limit (see "How to run") to measure 50k.',
+        `(hard limit, not raisable without CAP_SYS_RESOURCE): the single-process rows are measured at ${opts.maxConnectionsPerProcess} instead` +
+        (w > 0
+          ? `; Gyre with ${w} workers spreads its connections over ${w} processes` +
+            (capped.some((c) => c > perServer) ? ` (at most ${perServer} here)` : ' and holds them all')
+          : '') +
+        '. Raise the limit (see "How to run") to measure 50k in one process.',
     );
   }
   try {
@@ -121,6 +167,10 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
         else if (s === 'S2') res.s2 = await bench.s2();
         else if (s === 'S3') res.s3 = await bench.s3();
         else if (s === 'S4') res.s4 = await bench.s4();
+        else if (s === 'S6') {
+          if (opts.servers.includes('gyre')) res.s6 = await bench.s6();
+          else res.notes.push('S6 skipped: it measures Gyre only, and --servers leaves Gyre out');
+        }
         else if (opts.servers.includes('gyre')) res.s5 = await bench.s5();
         else res.notes.push('S5 skipped: it measures Gyre only, and --servers leaves Gyre out');
       } catch (e) {
@@ -140,11 +190,11 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
   return res;
 }
 
-const KEY: Readonly<Record<ScenarioName, keyof ScenarioResults>> = { S1: 's1', S2: 's2', S3: 's3', S4: 's4', S5: 's5' };
+const KEY: Readonly<Record<ScenarioName, keyof ScenarioResults>> = { S1: 's1', S2: 's2', S3: 's3', S4: 's4', S5: 's5', S6: 's6' };
 
 /** Notes that belong to a scenario start with its name ("S5 failed: …", "S3 asked for …"). */
 function noteOf(note: string): ScenarioName | undefined {
-  const m = /^(S[1-5])\b/.exec(note);
+  const m = /^(S[1-6])\b/.exec(note);
   return m ? (m[1] as ScenarioName) : undefined;
 }
 

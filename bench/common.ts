@@ -176,6 +176,10 @@ export interface ServerStats {
   rss: number;
   heapUsed: number;
   connections: number;
+  /** Processes summed in cpu*Us and rss (a server with worker processes: the primary and its workers). */
+  processes?: number;
+  /** With other processes: the CPU time (user + system, µs) of each, this process first. */
+  perProcessUs?: number[];
 }
 
 /** POST /gc: memory after forced garbage collection. */
@@ -187,6 +191,8 @@ export interface MemoryStats {
   arrayBuffers: number;
   connections: number;
   gc: boolean;
+  /** Processes summed (a server with worker processes: the primary and its workers). */
+  processes?: number;
 }
 
 /** The line a server script prints on stdout once it listens. */
@@ -219,6 +225,8 @@ export interface ConnectCommand {
   protocol?: ClientProtocol;
   /** Gyre only: the client transport (default websocket); see {@link clientModeOf}. */
   transport?: ClientTransport;
+  /** The server joins messages into one frame (`client.write_delay`): look for pings among them. */
+  joinedFrames?: boolean;
 }
 
 export type WorkerCommand =

@@ -45,6 +45,13 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 // ---------------------------------------------------------------------------------------------------
 
+/** How to start a server under test: script arguments, extra environment, a label for its output. */
+export interface ServerStart {
+  args?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  label?: string;
+}
+
 /** A server under test, running in its own process. */
 export class ServerProcess {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -75,11 +82,16 @@ export class ServerProcess {
 
   /**
    * Starts `bench/servers/<kind>.ts` with `--expose-gc`; `opts.args` go to the script (Gyre:
-   * `--engine redis --redis-url URL --redis-prefix P`), `opts.label` names it in forwarded output.
+   * `--engine redis --redis-url URL --redis-prefix P`, `--workers N`), `opts.env` adds to its
+   * environment, `opts.label` names it in forwarded output.
    */
-  static async start(kind: ServerKind, log: Log, opts: { args?: readonly string[]; label?: string } = {}): Promise<ServerProcess> {
+  static async start(kind: ServerKind, log: Log, opts: ServerStart = {}): Promise<ServerProcess> {
     const args = ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, SERVER_SCRIPT[kind]), ...(opts.args ?? [])];
-    const child = spawn(process.execPath, args, { cwd: REPO_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_DIR,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.env !== undefined && { env: { ...process.env, ...opts.env } }),
+    });
     const label = opts.label ?? `${kind} server`;
     let forwarded = 0;
     const forward = (line: string) => {
@@ -188,30 +200,60 @@ function request<T>(opts: http.RequestOptions, body?: unknown): Promise<T> {
 
 // ---------------------------------------------------------------------------------------------------
 
-/** Publishes through Gyre's HTTP API (`POST /api/publish`) at a rate, from this process. */
-export async function publishViaHttpApi(port: number, r: PublishRequest): Promise<PublishResponse> {
+/**
+ * Publishes through Gyre's HTTP API at a rate, from this process: one `POST /api/publish` per
+ * publication or, with `batchMs` > 0, the publications due within each `batchMs` in one
+ * `POST /api/batch` (`{"commands": [{"publish": …}, …]}`, run in order). Each payload is stamped
+ * with the time it was due, so waiting for its batch shows as latency.
+ */
+export async function publishViaHttpApi(port: number, r: PublishRequest, batchMs = 0): Promise<PublishResponse> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const out: PublishResponse = { sent: 0, errors: 0, firstUs: 0, lastUs: 0, callUs: 0, maxCallUs: 0, aborted: false };
   const inflight = new Set<Promise<void>>();
   const start = nowUs();
-  const one = (k: number, now: number) => {
-    const payload = makePayload(r.seqStart + k, r.size, start + (k * 1e6) / r.rate);
-    if (k === 0) out.firstUs = now;
-    out.lastUs = now;
-    const p = request<{ error?: unknown }>(
-      { port, method: 'POST', path: '/api/publish', agent, headers: { 'x-api-key': BENCH_API_KEY } },
-      { channel: channelFor(r.target, k), data: payload },
-    ).then(
-      (res) => {
-        if (res.error !== undefined) out.errors++;
-      },
-      () => {
-        out.errors++;
-      },
-    );
+  const track = (p: Promise<void>) => {
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
   };
+  const command = (k: number) => ({ channel: channelFor(r.target, k), data: makePayload(r.seqStart + k, r.size, start + (k * 1e6) / r.rate) });
+  const one = (k: number, now: number) => {
+    if (k === 0) out.firstUs = now;
+    out.lastUs = now;
+    track(
+      request<{ error?: unknown }>({ port, method: 'POST', path: '/api/publish', agent, headers: { 'x-api-key': BENCH_API_KEY } }, command(k)).then(
+        (res) => {
+          if (res.error !== undefined) out.errors++;
+        },
+        () => {
+          out.errors++;
+        },
+      ),
+    );
+  };
+  /** Publications [from, to) in one batch request. */
+  const batch = (from: number, to: number, now: number) => {
+    if (from === 0) out.firstUs = now;
+    out.lastUs = now;
+    const commands: Array<{ publish: ReturnType<typeof command> }> = [];
+    for (let k = from; k < to; k++) commands.push({ publish: command(k) });
+    track(
+      request<{ result?: { replies?: Array<{ error?: unknown }> }; error?: unknown }>(
+        { port, method: 'POST', path: '/api/batch', agent, headers: { 'x-api-key': BENCH_API_KEY } },
+        { commands },
+      ).then(
+        (res) => {
+          const replies = res.result?.replies ?? [];
+          out.errors += to - from - replies.length;
+          for (const rep of replies) if (rep.error !== undefined) out.errors++;
+        },
+        () => {
+          out.errors += to - from;
+        },
+      ),
+    );
+  };
+  const batchUs = batchMs * 1000;
+  let lastBatch = start - batchUs;
   while (out.sent < r.count) {
     const now = nowUs();
     // Requests not answered within the allowed lag: the server is not keeping up.
@@ -220,7 +262,13 @@ export async function publishViaHttpApi(port: number, r: PublishRequest): Promis
       break;
     }
     const due = Math.min(r.count, Math.floor(((now - start) * r.rate) / 1e6) + 1);
-    while (out.sent < due) one(out.sent++, now);
+    if (batchUs <= 0) {
+      while (out.sent < due) one(out.sent++, now);
+    } else if (due > out.sent && (now - lastBatch >= batchUs || due === r.count)) {
+      batch(out.sent, due, now);
+      out.sent = due;
+      lastBatch = now;
+    }
     if (out.sent < r.count) await sleep(1);
   }
   await Promise.all([...inflight]);
@@ -350,6 +398,7 @@ export class LoadGen {
     concurrencyPerWorker: number,
     protocol: ClientProtocol = 'json',
     transport: ClientTransport = 'websocket',
+    joinedFrames = false,
   ): Promise<ConnectResult> {
     await this.prepare(server, from, to);
     const reports = await Promise.all(
@@ -365,6 +414,7 @@ export class LoadGen {
           concurrency: concurrencyPerWorker,
           protocol,
           transport,
+          ...(joinedFrames && { joinedFrames }),
         }),
       ),
     );

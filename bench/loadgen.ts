@@ -19,9 +19,11 @@
  * lines or events around it, only cut at whole lines so that a publication split over two chunks
  * counts once).
  */
+import type { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { LightWs } from './light-ws.js';
 import { signToken } from '../src/auth/sign.js';
 import {
   BENCH_SECRET,
@@ -41,6 +43,10 @@ import {
 import { Histogram } from './histogram.js';
 import { PROTOBUF_PONG, PROTOBUF_SUBPROTOCOL, protobufConnectFrame, protobufSubscribeFrame, readReplies } from './protobuf-client.js';
 import { countPings, LineCarry, scanPublications, streamMessages } from './stream-scan.js';
+import { readFrameHeader, type FrameHeader } from './ws-frames.js';
+
+/** Reused by every frame read (no allocation per frame). */
+const FRAME_HEADER: FrameHeader = { head: 0, len: 0 };
 
 const HANDSHAKE_TIMEOUT_MS = 20_000;
 const ATTEMPTS = 3;
@@ -63,7 +69,15 @@ const early = new Histogram();
 const late = new Histogram();
 
 let proto: ServerKind = 'gyre';
-const clients = new Map<number, WebSocket>();
+/**
+ * The server joins messages into one frame (Gyre with `client.write_delay`: newline-separated
+ * JSON), so a ping `{}` may come among publications; set by each connect command.
+ */
+let joinedFrames = false;
+/** A WebSocket client: bench/light-ws.ts, or the `ws` client with BENCH_WS_CLIENT=ws. */
+type Ws = WebSocket | LightWs;
+const USE_WS_LIBRARY = process.env['BENCH_WS_CLIENT'] === 'ws';
+const clients = new Map<number, Ws>();
 const tokens = new Map<number, string>();
 
 /** A Gyre subscriber on an HTTP-streaming or SSE response. */
@@ -91,15 +105,20 @@ function send(reply: WorkerReply): void {
 }
 
 /** The message handler of a live (subscribed) client while `ws` still parses its frames. */
-function onLive(this: WebSocket, data: Buffer): void {
+function onLive(this: Ws, data: Buffer): void {
   onText(this, data, 0, data.length);
+}
+
+/** The same for a {@link LightWs} client: its frames in place, as its `onFrame`. */
+function onLightFrame(this: LightWs, buf: Buffer, start: number, end: number): void {
+  onText(this, buf, start, end);
 }
 
 /**
  * One message (text, or binary for protobuf clients) of a live client: a ping to answer, or
  * publications to count and time.
  */
-function onText(ws: WebSocket, data: Buffer, start: number, end: number): void {
+function onText(ws: Ws, data: Buffer, start: number, end: number): void {
   const len = end - start;
   if (len < 8) {
     // Gyre ping `{}` (JSON) or 0x00 (protobuf: an empty Reply), Socket.IO ping `2`; anything else this
@@ -111,6 +130,12 @@ function onText(ws: WebSocket, data: Buffer, start: number, end: number): void {
       if (len === 1 && data[start] === 0x32) ws.send('3');
     }
     return;
+  }
+  if (joinedFrames && proto === 'gyre') {
+    // `{}` lines among joined messages (the last one has no newline after it).
+    let pings = countPings(data, start, end);
+    if (data[end - 1] === 0x7d && data[end - 2] === 0x7b && data[end - 3] === 0x0a) pings++;
+    for (; pings > 0; pings--) ws.send('{}');
   }
   countPublications(data, start, end);
 }
@@ -164,24 +189,11 @@ function takeOverFrames(ws: WebSocket): void {
     const buf = rest === null ? chunk : Buffer.concat([rest, chunk]);
     const n = buf.length;
     let off = 0;
-    for (;;) {
-      if (n - off < 2) break;
-      const b0 = buf[off]!;
-      let len = buf[off + 1]! & 0x7f;
-      let head = 2;
-      if (len === 126) {
-        if (n - off < 4) break;
-        len = buf.readUInt16BE(off + 2);
-        head = 4;
-      } else if (len === 127) {
-        if (n - off < 10) break;
-        len = buf.readUInt32BE(off + 2) * 2 ** 32 + buf.readUInt32BE(off + 6);
-        head = 10;
-      }
-      if (n - off < head + len) break;
-      const opcode = b0 & 0x0f;
-      const start = off + head;
-      off = start + len;
+    const h = FRAME_HEADER;
+    while (readFrameHeader(buf, off, n, h)) {
+      const opcode = buf[off]! & 0x0f;
+      const start = off + h.head;
+      off = start + h.len;
       // Text (JSON), binary (protobuf), or a continuation.
       if (opcode === 1 || opcode === 2 || opcode === 0) onText(ws, buf, start, off);
       else if (opcode === 8) socket.destroy();
@@ -191,7 +203,7 @@ function takeOverFrames(ws: WebSocket): void {
   });
 }
 
-function onLiveClose(this: WebSocket): void {
+function onLiveClose(this: Ws): void {
   open--;
   disconnects++;
 }
@@ -265,7 +277,7 @@ function isOpen(index: number): boolean {
 }
 
 /** A client of `index` from an earlier connect, not `keep`, is let go. */
-function replacePrevious(index: number, keep: WebSocket | StreamClient): void {
+function replacePrevious(index: number, keep: Ws | StreamClient): void {
   const ws = clients.get(index);
   if (ws !== undefined && ws !== keep) {
     ws.terminate();
@@ -382,28 +394,27 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
   const mode: ClientMode =
     cmd.server === 'gyre' ? clientModeOf(cmd.transport ?? 'websocket', cmd.protocol ?? 'json', index) : { transport: 'websocket', protocol: 'json' };
   if (mode.transport !== 'websocket') return openStreamClient(cmd, index, mode, channels, localAddress);
-  const url =
-    cmd.server === 'gyre'
-      ? `ws://127.0.0.1:${cmd.port}/connection/websocket`
-      : cmd.server === 'sio'
-        ? `ws://127.0.0.1:${cmd.port}/socket.io/?EIO=4&transport=websocket`
-        : `ws://127.0.0.1:${cmd.port}/`;
+  const path = cmd.server === 'gyre' ? '/connection/websocket' : cmd.server === 'sio' ? '/socket.io/?EIO=4&transport=websocket' : '/';
   const protobuf = mode.protocol === 'protobuf';
   return new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(url, protobuf ? [PROTOBUF_SUBPROTOCOL] : [], {
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      localAddress,
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-    });
+    const ws: Ws = USE_WS_LIBRARY
+      ? new WebSocket(`ws://127.0.0.1:${cmd.port}${path}`, protobuf ? [PROTOBUF_SUBPROTOCOL] : [], {
+          perMessageDeflate: false,
+          skipUTF8Validation: true,
+          localAddress,
+          handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        })
+      : new LightWs(cmd.port, path, { ...(protobuf && { protocol: PROTOBUF_SUBPROTOCOL }), localAddress });
+    // Both emit open / message (data, isBinary) / error / close (code).
+    const ev = ws as unknown as EventEmitter;
     let done = false;
     const timer = setTimeout(() => fail(new Error('subscribe timeout')), HANDSHAKE_TIMEOUT_MS);
     const fail = (e: Error) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      ws.removeAllListeners();
-      ws.on('error', () => {});
+      ev.removeAllListeners();
+      ev.on('error', () => {});
       ws.terminate();
       reject(e);
     };
@@ -411,26 +422,30 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      ws.removeAllListeners('message');
-      ws.removeAllListeners('close');
-      ws.on('message', onLive);
-      ws.on('close', onLiveClose);
-      setImmediate(takeOverFrames, ws);
+      ev.removeAllListeners('message');
+      ev.removeAllListeners('close');
+      ev.on('close', onLiveClose);
+      if (ws instanceof LightWs) {
+        ws.onFrame = onLightFrame;
+      } else {
+        ws.on('message', onLive);
+        setImmediate(takeOverFrames, ws);
+      }
       open++;
       replacePrevious(index, ws);
       clients.set(index, ws);
       resolve();
     };
-    ws.on('error', (e: Error) => fail(e));
-    ws.on('close', (code: number) => fail(new Error(`closed during setup (${code})`)));
+    ev.on('error', (e: Error) => fail(e));
+    ev.on('close', (code: number) => fail(new Error(`closed during setup (${code})`)));
     if (protobuf) {
       const token = tokens.get(index) ?? '';
       let replies = 0;
-      ws.on('open', () => {
+      ev.on('open', () => {
         if (ws.protocol !== PROTOBUF_SUBPROTOCOL) return fail(new Error(`server chose subprotocol "${ws.protocol}"`));
         ws.send(protobufConnectFrame(1, token));
       });
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
+      ev.on('message', (data: Buffer, isBinary: boolean) => {
         if (!isBinary) return fail(new Error('text frame on a protobuf connection'));
         let heads;
         try {
@@ -451,8 +466,8 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
     } else if (cmd.server === 'gyre') {
       const token = tokens.get(index);
       let replies = 0;
-      ws.on('open', () => ws.send(JSON.stringify({ id: 1, connect: { token } })));
-      ws.on('message', (data: Buffer) => {
+      ev.on('open', () => ws.send(JSON.stringify({ id: 1, connect: { token } })));
+      ev.on('message', (data: Buffer) => {
         for (const line of data.toString().split('\n')) {
           if (line === '') continue;
           const m = JSON.parse(line) as { id?: number; error?: { code: number; message: string } };
@@ -469,7 +484,7 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
         }
       });
     } else if (cmd.server === 'sio') {
-      ws.on('message', (data: Buffer) => {
+      ev.on('message', (data: Buffer) => {
         const s = data.toString();
         if (s.startsWith('0')) ws.send('40');
         else if (s.startsWith('40')) ws.send('421' + JSON.stringify(['join', channels]));
@@ -478,8 +493,8 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
         else if (s.startsWith('44')) fail(new Error(`socket.io connect error ${s}`));
       });
     } else {
-      ws.on('open', () => ws.send(JSON.stringify({ join: channels })));
-      ws.on('message', (data: Buffer) => {
+      ev.on('open', () => ws.send(JSON.stringify({ join: channels })));
+      ev.on('message', (data: Buffer) => {
         if (data.toString() === 'ok') live();
       });
     }
@@ -488,6 +503,7 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
 
 async function connect(cmd: ConnectCommand): Promise<ConnectReport> {
   proto = cmd.server;
+  joinedFrames = cmd.joinedFrames === true;
   const setup = new Histogram();
   let failed = 0;
   let firstError: string | undefined;
@@ -602,9 +618,10 @@ async function closeAll(): Promise<number> {
       (ws) =>
         new Promise<void>((resolve) => {
           if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.removeAllListeners('close');
-          ws.on('error', () => {});
-          ws.once('close', () => resolve());
+          const ev = ws as unknown as EventEmitter;
+          ev.removeAllListeners('close');
+          ev.on('error', () => {});
+          ev.once('close', () => resolve());
           ws.terminate();
         }),
     ),

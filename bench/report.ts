@@ -3,7 +3,8 @@
  * by hand, and BENCHMARKS.md.
  */
 import type { ConnectRow, MemoryRow, S5Result, S5Row, S5Setup, ScenarioResults, StepResult, SweepResult, Variant } from './scenarios.js';
-import { S5_LABEL, VARIANT_LABEL } from './scenarios.js';
+import { S5_LABEL, VARIANT_LABEL, workersOf } from './scenarios.js';
+import { bufferutilSection } from './bufferutil-result.js';
 import { soakSection } from './soak-result.js';
 
 export interface RunMeta {
@@ -71,6 +72,19 @@ function rowOf(rows: SweepResult[], v: Variant, clients: number): SweepResult | 
   return rows.find((r) => r.variant === v && r.clients === clients);
 }
 
+/** A sweep's row label: the variant, with the write delay and batch window where they apply. */
+function rowLabel(r: SweepResult): string {
+  if (r.writeDelay === undefined) return VARIANT_LABEL[r.variant];
+  return r.batchMs !== undefined
+    ? `Gyre (HTTP API, ${r.batchMs} ms batches, write_delay ${r.writeDelay})`
+    : `Gyre (HTTP API, write_delay ${r.writeDelay})`;
+}
+
+/** Subscribers of a row, with the count asked for when it was capped. */
+function clientsCell(r: SweepResult): string {
+  return r.asked !== undefined && r.asked > r.clients ? `${num(r.clients)} (of ${num(r.asked)})` : num(r.clients);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Tables.
 
@@ -96,7 +110,7 @@ function sweepTable(rows: SweepResult[], first: string): string {
     const h = r.half;
     out.push([
       num(r.clients),
-      VARIANT_LABEL[r.variant],
+      rowLabel(r),
       b ? rate(b.rate) : 'none sustained',
       b ? num(b.deliveredPerSec) : '—',
       b ? `${msf(b.p50)} / ${msf(b.p95)} / ${msf(b.p99)}` : '—',
@@ -160,6 +174,149 @@ function connectTable(rows: ConnectRow[]): string {
     ratio(r.perSec, sio),
   ]);
   return table(head, out);
+}
+
+/**
+ * S6: the CPU of a step, µs per second of the step, split into the primary's and the workers'
+ * (one process: all of it counts as the "workers'").
+ */
+function s6Split(r: SweepResult, s: StepResult): { primaryUs: number; workersUs: number } {
+  const pc = s.processCpu;
+  if (pc === undefined || pc.length === 0 || workersOf(r.variant) === 0) return { primaryUs: 0, workersUs: (s.serverCpu / 100) * 1e6 };
+  const primary = pc[0]!;
+  const workers = pc.slice(1).reduce((a, b) => a + b, 0);
+  return { primaryUs: (primary / 100) * 1e6, workersUs: (workers / 100) * 1e6 };
+}
+
+/** S6 per-core figures of a sweep's best step, or of its step at the shared rate (NaN when none). */
+export function s6Figures(
+  r: SweepResult,
+  which: 'best' | 'ref' = 'best',
+): {
+  cpuPerMsg: number;
+  workerUsPerMsg: number;
+  msgPerCoreSecond: number;
+} {
+  const b = which === 'best' ? r.best : (r.ref ?? null);
+  if (b === null || b.deliveredPerSec <= 0) return { cpuPerMsg: NaN, workerUsPerMsg: NaN, msgPerCoreSecond: NaN };
+  const { workersUs } = s6Split(r, b);
+  const total = cpuPerMsg(b);
+  return { cpuPerMsg: total, workerUsPerMsg: workersUs / b.deliveredPerSec, msgPerCoreSecond: 1e6 / total };
+}
+
+/** The S6 fan-out rows (not the relay-cost ones). */
+function s6Main(rows: SweepResult[]): SweepResult[] {
+  return rows.filter((r) => r.relay !== true);
+}
+
+/** A relay-cost step: the primary's CPU µs per publication, and per publication per worker. */
+function relayCost(r: SweepResult, s: StepResult): { primaryCpu: number; usPerPub: number; usPerPubPerWorker: number; workersCpu: number } {
+  const pc = s.processCpu ?? [];
+  const primaryCpu = pc[0] ?? Number.NaN;
+  const pubs = s.deliveredPerSec / Math.max(1, r.clients);
+  const usPerPub = ((primaryCpu / 100) * 1e6) / pubs;
+  return { primaryCpu, usPerPub, usPerPubPerWorker: usPerPub / Math.max(1, workersOf(r.variant)), workersCpu: pc.slice(1).reduce((a, b) => a + b, 0) };
+}
+
+function relayTable(rows: SweepResult[]): string {
+  const head = ['Setup', 'Subscribers', 'Publications / s', 'Primary CPU', 'Primary µs / publication', 'Primary µs / publication / worker', 'Workers CPU'];
+  const out: string[][] = [];
+  for (const r of rows.filter((x) => x.relay === true)) {
+    for (const s of r.steps) {
+      const c = relayCost(r, s);
+      out.push([
+        VARIANT_LABEL[r.variant],
+        num(r.clients),
+        rate(s.deliveredPerSec / Math.max(1, r.clients)) + (s.sustained ? '' : ' (not sustained)'),
+        `${num(c.primaryCpu)}%`,
+        msf(c.usPerPub),
+        msf(c.usPerPubPerWorker),
+        `${num(c.workersCpu)}%`,
+      ]);
+    }
+  }
+  return table(head, out);
+}
+
+/**
+ * The primary's relay cost per publication per worker used for extrapolating: the relay row of the
+ * largest worker count, at its highest rate (the cost per publication falls as the rate rises:
+ * more publications share each IPC write).
+ */
+function relayUsPerPubPerWorker(rows: SweepResult[]): { us: number; rate: number; workers: number } | undefined {
+  const r = rows.filter((x) => x.relay === true && x.steps.length > 0).sort((a, b) => workersOf(b.variant) - workersOf(a.variant))[0];
+  if (r === undefined) return undefined;
+  const s = [...r.steps].sort((a, b) => b.rate - a.rate)[0]!;
+  const c = relayCost(r, s);
+  return Number.isFinite(c.usPerPubPerWorker) ? { us: c.usPerPubPerWorker, rate: s.rate, workers: workersOf(r.variant) } : undefined;
+}
+
+function s6Table(rows: SweepResult[]): string {
+  const head = [
+    'Subscribers',
+    'Setup',
+    'Max rate (pub/s)',
+    'Delivered msg/s',
+    'p50 / p95 / p99 at max (ms)',
+    'p50 / p95 / p99 at ½ max (ms)',
+    'CPU primary / workers',
+    'Server CPU (sum)',
+    'CPU µs / msg (all processes)',
+    'Workers µs / msg',
+    'Msg/s per core',
+    'Others CPU',
+    '× 1 process',
+    'CPU µs / msg at the shared rate',
+    '× 1 worker (CPU / msg, shared rate)',
+  ];
+  const out = s6Main(rows).map((r) => {
+    const b = r.best;
+    const h = r.half;
+    const one = rowOf(rows, 'gyre', r.clients)?.best?.deliveredPerSec;
+    const w1 = rowOf(rows, 'gyre-w1', r.clients);
+    const f = s6Figures(r);
+    const fr = s6Figures(r, 'ref');
+    const pc = b?.processCpu;
+    const split = b && pc && workersOf(r.variant) > 0 ? `${num(pc[0])}% / ${pc.slice(1).map((c) => `${num(c)}%`).join(' + ')}` : b ? `— / ${num(b.serverCpu)}%` : '—';
+    return [
+      clientsCell(r),
+      VARIANT_LABEL[r.variant],
+      b ? rate(b.rate) : 'none sustained',
+      b ? num(b.deliveredPerSec) : '—',
+      b ? `${msf(b.p50)} / ${msf(b.p95)} / ${msf(b.p99)}` : '—',
+      h ? `${msf(h.p50)} / ${msf(h.p95)} / ${msf(h.p99)}` : '—',
+      split,
+      b ? `${num(b.serverCpu)}%` : '—',
+      msf(f.cpuPerMsg),
+      msf(f.workerUsPerMsg),
+      num(f.msgPerCoreSecond),
+      b ? `${num(b.otherCpu)}%` : '—',
+      ratio(b?.deliveredPerSec, one),
+      r.ref ? `${msf(fr.cpuPerMsg)} at ${rate(r.ref.rate)} pub/s${r.ref.sustained ? '' : ' (not sustained)'}` : '—',
+      w1 !== undefined ? ratio(fr.cpuPerMsg, s6Figures(w1, 'ref').cpuPerMsg) : '—',
+    ];
+  });
+  return table(head, out);
+}
+
+/**
+ * What the S6 figures of the largest worker count imply for a machine with `cores` cores for
+ * Gyre alone: cores − 1 workers, each delivering 1e6 / (workers µs per msg) msg/s on its core,
+ * while the primary spends (µs per publication per worker) × workers on each publication.
+ */
+export function s6Extrapolation(rows: SweepResult[], n: number, cores: number): { delivered: number; primaryBound: number; workers: number } | undefined {
+  const r = s6Main(rows)
+    .filter((x) => x.clients === n && workersOf(x.variant) > 0 && x.best !== null)
+    .sort((a, b) => workersOf(b.variant) - workersOf(a.variant))[0];
+  const relay = relayUsPerPubPerWorker(rows);
+  if (r === undefined || relay === undefined) return undefined;
+  const f = s6Figures(r);
+  if (!Number.isFinite(f.workerUsPerMsg)) return undefined;
+  const workers = cores - 1;
+  const byWorkers = (workers * 1e6) / f.workerUsPerMsg;
+  // Publications/s one primary core can relay to `workers` workers, × subscribers per publication.
+  const primaryBound = (1e6 / (relay.us * workers)) * n;
+  return { delivered: Math.min(byWorkers, primaryBound), primaryBound, workers };
 }
 
 function s5Row(res: S5Result, setup: S5Setup): S5Row | undefined {
@@ -263,15 +420,65 @@ export function checkTargets(res: ScenarioResults): TargetCheck[] {
       }
     }
   }
+  if (res.s1 !== undefined) {
+    // HTTP API publishing with client.write_delay against in-process publishing, at each N.
+    for (const n of [...new Set(res.s1.map((r) => r.clients))].sort((a, b) => a - b)) {
+      const inproc = cpuPerMsg(rowOf(res.s1, 'gyre', n)?.best);
+      const wd = rowOf(res.s1, 'gyre-http-wd', n);
+      if (wd === undefined || !Number.isFinite(inproc)) continue;
+      // Judged at equal load: the write-delay server at the in-process row's best rate (its
+      // `ref` step), when measured; each at its own max rate alongside.
+      const inprocRate = rowOf(res.s1, 'gyre', n)?.best?.rate;
+      const batch = rowOf(res.s1, 'gyre-http-batch', n);
+      const at = (r: SweepResult | undefined) => cpuPerMsg(r?.ref ?? r?.best);
+      const wdCpu = at(wd);
+      const batchCpu = at(batch);
+      const where = wd.ref ? `at ${rate(wd.ref.rate)} pub/s` : 'each at its max rate';
+      out.push({
+        target: `S1 at ${num(n)} subscribers: HTTP API with write_delay ${wd.writeDelay ?? ''} ≤ 1.5 × in-process CPU µs / msg`,
+        measured:
+          `${msf(wdCpu)} vs ${msf(inproc)} µs = ${ratio(wdCpu, inproc)} ${where}` +
+          (batch !== undefined ? `; in ${batch.batchMs ?? '?'} ms batches ${msf(batchCpu)} µs = ${ratio(batchCpu, inproc)}` : '') +
+          (wd.ref ? `; at each max rate ${msf(cpuPerMsg(wd.best))} vs ${msf(inproc)} µs = ${ratio(cpuPerMsg(wd.best), inproc)}` : '') +
+          (inprocRate !== undefined && wd.ref && !wd.ref.sustained ? ' (the write-delay server did not sustain that rate)' : ''),
+        pass: Number.isFinite(wdCpu) ? wdCpu / inproc <= 1.5 : false,
+        ...(Number.isFinite(wdCpu) && wdCpu / inproc > 1.5 && Number.isFinite(batchCpu) && batchCpu / inproc <= 1.5 && {
+          qualified: `in ${batch?.batchMs ?? '?'} ms batches`,
+        }),
+      });
+    }
+  }
   if (res.s3 !== undefined) {
-    const g = res.s3.filter((r) => r.variant === 'gyre').sort((a, b) => b.connections - a.connections)[0];
+    // The Gyre row (one process or with workers) that held the most connections.
+    const g = res.s3.filter((r) => r.variant === 'gyre' || workersOf(r.variant) > 0).sort((a, b) => b.connections - a.connections)[0];
     if (g) {
       const capped = g.connections < 50_000;
+      const how = g.processes !== undefined ? ` (${VARIANT_LABEL[g.variant]}, RSS summed over ${g.processes} processes)` : '';
       out.push({
         target: 'S3: ≤ 8 KB RSS per idle connection at 50k connections',
-        measured: `${num(g.rssPerConn / 1024, 2)} KB at ${num(g.connections)} connections${capped ? ' (50k not reachable here: open-file limit)' : ''}`,
+        measured: `${num(g.rssPerConn / 1024, 2)} KB at ${num(g.connections)} connections${how}${capped ? ' (50k not reachable here: open-file limit)' : ''}`,
         pass: g.rssPerConn / 1024 <= 8,
         ...(capped && { qualified: `at ${num(g.connections)} connections` }),
+      });
+    }
+  }
+  if (res.s6 !== undefined) {
+    const main = s6Main(res.s6);
+    for (const n of [...new Set(main.map((r) => r.clients))].sort((a, b) => a - b)) {
+      const w1 = rowOf(main, 'gyre-w1', n);
+      const w2 = rowOf(main, 'gyre-w2', n);
+      if (w1 === undefined || w2 === undefined) continue;
+      // Judged at the rate shared by both (equal load); at each one's max rate alongside.
+      const a = s6Figures(w2, 'ref').cpuPerMsg;
+      const b = s6Figures(w1, 'ref').cpuPerMsg;
+      const am = s6Figures(w2).cpuPerMsg;
+      const bm = s6Figures(w1).cpuPerMsg;
+      out.push({
+        target: `S6 at ${clientsCell(w2)} subscribers: CPU µs / msg with 2 workers ≤ 1.2 × 1 worker`,
+        measured:
+          `${msf(a)} vs ${msf(b)} µs = ${ratio(a, b)} at ${w2.ref ? rate(w2.ref.rate) : '?'} pub/s; ` +
+          `at each max rate ${msf(am)} vs ${msf(bm)} µs = ${ratio(am, bm)} (delivered ${num(w2.best?.deliveredPerSec)} vs ${num(w1.best?.deliveredPerSec)} msg/s)`,
+        pass: Number.isFinite(a) && Number.isFinite(b) ? a / b <= 1.2 : false,
       });
     }
   }
@@ -290,12 +497,14 @@ export function checkTargets(res: ScenarioResults): TargetCheck[] {
     });
   }
   if (res.s4 !== undefined) {
-    const g = res.s4.find((r) => r.variant === 'gyre');
     const sio = res.s4.find((r) => r.variant === 'sio');
-    if (g && sio) {
+    for (const g of res.s4.filter((r) => r.variant === 'gyre' || workersOf(r.variant) > 0)) {
+      if (!sio) break;
       out.push({
-        target: 'S4: Gyre ≥ 1.5 × Socket.IO connect rate',
-        measured: `${num(g.perSec)} vs ${num(sio.perSec)} conn/s = ${(g.perSec / sio.perSec).toFixed(2)}×`,
+        target: `S4: ${VARIANT_LABEL[g.variant]} ≥ 1.5 × Socket.IO connect rate`,
+        measured:
+          `${num(g.perSec)} vs ${num(sio.perSec)} conn/s = ${(g.perSec / sio.perSec).toFixed(2)}× ` +
+          `(server CPU ${num(g.serverCpuPerConnUs)} vs ${num(sio.serverCpuPerConnUs)} µs / conn)`,
         pass: g.perSec / sio.perSec >= 1.5,
       });
     }
@@ -328,6 +537,12 @@ const S5_SHORT: Readonly<Record<S5Setup, string>> = {
 const COLORS: Readonly<Record<Variant, string>> = {
   gyre: '#2563eb',
   'gyre-http': '#0ea5e9',
+  'gyre-http-wd': '#0891b2',
+  'gyre-http-batch': '#155e75',
+  'gyre-w1': '#4f46e5',
+  'gyre-w2': '#9333ea',
+  'gyre-w2-none': '#a855f7',
+  'gyre-w3': '#c026d3',
   'gyre-pb': '#7c3aed',
   'gyre-http-stream': '#059669',
   'gyre-sse': '#db2777',
@@ -433,7 +648,8 @@ function legend(x: number, y: number, items: LegendItem[], maxX = Number.POSITIV
 export function throughputChart(rows: SweepResult[], title: string, xLabel: string): string {
   const W = 760;
   const variants = [...new Set(rows.map((r) => r.variant))];
-  const items = variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v], dashed: v === 'gyre-http' }));
+  const dash = (v: Variant) => v === 'gyre-http' || v === 'gyre-http-wd' || v === 'gyre-http-batch';
+  const items = variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v], dashed: dash(v) }));
   const extraRows = legendRows(80, items, W - 20) - 1;
   const H = 420 + extraRows * LEGEND_ROW;
   const f: Frame = { x: 80, y: 50, w: W - 110, h: 420 - 130 };
@@ -453,7 +669,7 @@ export function throughputChart(rows: SweepResult[], title: string, xLabel: stri
       const d = rowOf(rows, v, x)?.best?.deliveredPerSec;
       if (d !== undefined) pts.push([px(i), py(d)]);
     });
-    const dashed = v === 'gyre-http' ? ' stroke-dasharray="6 4"' : '';
+    const dashed = dash(v) ? ' stroke-dasharray="6 4"' : '';
     if (pts.length > 1) {
       body.push(
         `<polyline fill="none" stroke="${COLORS[v]}" stroke-width="2.5"${dashed} points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`,
@@ -577,6 +793,24 @@ export function charts(res: Results, prefix = ''): Chart[] {
       ),
     });
   }
+  if (res.s6 && s6Main(res.s6).length > 0) {
+    const rows = s6Main(res.s6);
+    const ns = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
+    const variants = [...new Set(rows.map((r) => r.variant))];
+    out.push({
+      file: `${prefix}s6-workers.svg`,
+      title: 'S6: delivered messages/s at the max sustained rate, one process vs worker processes',
+      svg: barChart(
+        'S6 fan-out with worker processes: delivered messages/s at the max sustained rate',
+        'delivered messages / s',
+        ns.map((n) => ({
+          label: `${num(n)} subscribers`,
+          values: variants.map((v) => rowOf(rows, v, n)?.best?.deliveredPerSec),
+        })),
+        variants.map((v) => ({ label: VARIANT_LABEL[v], color: COLORS[v] })),
+      ),
+    });
+  }
   if (res.s5 && res.s5.rows.length > 0) {
     const rows = res.s5.rows;
     out.push({
@@ -603,6 +837,8 @@ export function scenarioTables(res: ScenarioResults): Array<{ title: string; tab
   if (res.s3) out.push({ title: 'S3 idle memory (after forced GC)', table: memoryTable(res.s3) });
   if (res.s4) out.push({ title: 'S4 connect rate (to "subscribed")', table: connectTable(res.s4) });
   if (res.s5) out.push({ title: 'S5 fan-out, one node vs two nodes over Redis', table: s5Table(res.s5) });
+  if (res.s6) out.push({ title: 'S6 fan-out with worker processes (gyre serve --workers)', table: s6Table(res.s6) });
+  if (res.s6?.some((r) => r.relay === true)) out.push({ title: 'S6 relay cost of the primary', table: relayTable(res.s6) });
   return out;
 }
 
@@ -625,7 +861,7 @@ function fromOtherRun(res: Results, s: keyof NonNullable<Results['runs']>): bool
 }
 
 function mergedNote(res: Results): string {
-  const other = (['S1', 'S2', 'S3', 'S4', 'S5'] as const).filter((s) => fromOtherRun(res, s));
+  const other = (['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const).filter((s) => fromOtherRun(res, s));
   return other.map((s) => ` ${s} comes from a later run: \`${res.runs![s]!.command}\` of ${res.runs![s]!.date}.`).join('');
 }
 
@@ -666,6 +902,81 @@ function s5Text(res: Results, img: (file: string) => string): string[] {
   return lines;
 }
 
+function s6Text(res: Results, img: (file: string) => string): string[] {
+  const rows = res.s6;
+  const run = res.runs?.S6;
+  const cores = res.meta.cores;
+  const lines = [
+    'S1\'s fan-out (one channel, N JSON WebSocket subscribers, publications of the same payload, the same',
+    'rate search and sustain rules) on Gyre as one process and as `gyre serve --workers N`: a primary',
+    'that hosts the memory engine and N worker processes sharing the port (node:cluster hands each new',
+    'connection to the next worker). The primary publishes in-process into the engine it hosts',
+    '(`primary.engineHost.publish`), which sends each publication to every worker with subscribers over',
+    'IPC, in batches; each worker fans it out to its own subscribers. CPU is summed over the primary',
+    'and the workers (/proc), per process in the "CPU primary / workers" column.',
+    '',
+    `Per-core figures: "Workers µs / msg" is the workers' CPU per delivered message, "Msg/s per core"`,
+    '= 10⁶ / (CPU µs / msg, all processes), and the primary\'s cost per publication relayed is measured',
+    'apart (below). A process\'s CPU per message falls as its load rises (the publications that',
+    'arrive while it is busy go out in one socket write per subscriber), so the last two columns compare',
+    'the setups at one rate: half of the 1-worker setup\'s best (the 2-worker target is judged there).',
+    '',
+    `On this ${cores}-core machine the load generators and the kernel's loopback work share the cores with`,
+    'the server, so worker processes beyond the free cores only add context switches, and two workers',
+    'each half as busy as one coalesce less: the rows show what the relay costs, not what a machine with',
+    'free cores gains. In one process the harness\'s publisher shares the event loop with the fan-out: a',
+    'fan-out to 20k sockets holds the loop for tens of ms, the publisher falls behind its schedule',
+    '("publisher reached only …" in the step log) and a step fails on that; with workers the primary',
+    'publishes while the workers fan out, and the publications that queue meanwhile share writes. One',
+    'process may hold no more connections than its open-file limit, so "20,000" is measured at that cap',
+    'for every setup.',
+  ];
+  if (run !== undefined && fromOtherRun(res, 'S6')) {
+    lines.push('', `Measured in the run of ${run.date} (\`${run.command}\`, ${num(run.seconds)} s).`);
+  }
+  if (rows === undefined) {
+    lines.push('', '_not run_', '');
+    return lines;
+  }
+  lines.push('', s6Table(rows), img('s6-workers.svg'));
+  const relay = rows.filter((r) => r.relay === true);
+  if (relay.length > 0) {
+    lines.push(
+      `The primary's relay cost: ${num(relay[0]!.clients)} subscribers (so that the workers' fan-out stays small), fixed publication`,
+      'rates, the primary\'s CPU per publication it relays (engine publish, encoding, one IPC write per',
+      'worker per batch: the cost per publication falls as the rate rises, since more publications share',
+      'a batch):',
+      '',
+      relayTable(rows),
+      '',
+    );
+  }
+  const ns = [...new Set(s6Main(rows).map((r) => r.clients))].sort((a, b) => a - b);
+  const ext: string[] = [];
+  for (const n of ns) {
+    for (const c of [16, 64]) {
+      const e = s6Extrapolation(rows, n, c);
+      if (e === undefined) continue;
+      ext.push(
+        `- ${num(n)} subscribers, ${c} cores for Gyre alone (${e.workers} workers): ≈ ${num(e.delivered / 1e6, 1)} M msg/s` +
+          (e.primaryBound < (e.delivered * 1.0001) ? ` (bounded by the primary: ${num(e.primaryBound / n)} publications/s relayed to ${e.workers} workers)` : ''),
+      );
+    }
+  }
+  if (ext.length > 0) {
+    lines.push(
+      'Extrapolated from the largest worker count\'s figures at its best rate (each worker delivering',
+      '10⁶ / "Workers µs / msg" msg/s on a core of its own) and from the relay cost at the highest rate',
+      'measured (the primary spending that many µs per publication per worker, on one core of its own):',
+      'no allowance for memory bandwidth, NUMA or the kernel\'s network scaling; the clients elsewhere.',
+      '',
+      ...ext,
+      '',
+    );
+  }
+  return lines;
+}
+
 export function markdown(res: Results, chartFiles: Chart[], chartDir: string): string {
   const m = res.meta;
   const img = (file: string) => {
@@ -685,13 +996,17 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '## How to run',
     '',
     '```sh',
-    'npm run bench                         # all five scenarios (< 15 min on 2 cores), rewrites this page',
+    'npm run bench                         # all six scenarios (≈ 16 min on 2 cores), rewrites this page',
     'npm run bench -- --quick              # everything shrunk, < 2 min (results in bench/results/quick.json)',
     'npm run bench -- --scenario S1,S3     # some scenarios only (bench/results/partial.json)',
-    'npm run bench -- --scenario S5        # S5 only: replaces S5 in latest.json and on this page, keeps S1–S4',
+    'npm run bench -- --scenario S5        # S5 only: replaces S5 in latest.json and on this page, keeps the others',
     'npm run bench -- --scenario S2 --merge   # same for any scenarios (default sizes, all servers)',
     'npm run bench -- --profile            # + CPU profiles of the Gyre server (S1/S2 sweeps, S4) in bench/results/profiles/',
     'npm run bench -- --scenario S1 --subscribers 5000 --rates 40,80 --servers gyre,raw   # fixed rates, no search',
+    'npm run bench -- --scenario S6 --merge   # S6 (gyre serve --workers) only, into latest.json and this page',
+    'npm run bench -- --scenario S6 --subscribers 5000 --workers 0,1,2   # S6 setups of your choice (partial.json)',
+    'npm run bench -- --scenario S1 --servers gyre --write-delay 5ms --batch-ms 20   # other write_delay / batch window',
+    'node --expose-gc --import tsx bench/bufferutil-ab.ts   # bufferutil A/B (S1, 5,000 subscribers), then --render',
     'node --import tsx bench/profile-summary.ts bench/results/profiles/S1-5000-gyre.cpuprofile   # top self time',
     'node --import tsx bench/heap-diff.ts gyre 3000      # heap per idle connection, by constructor',
     '```',
@@ -746,6 +1061,19 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'and its pongs go as `POST /emulation` requests (`{"session", "node", "data"}` from the connect',
     'result) over a few keep-alive connections per load generator. The whole step log is in the JSON.',
     '',
+    'Two more Gyre rows measure `client.write_delay` (Centrifugo\'s write batching) on a second server',
+    'started with it, the same N JSON WebSocket subscribers reconnected: "Gyre (HTTP API, write_delay …)"',
+    'publishes one `POST /api/publish` per publication, as the "Gyre (HTTP API)" row does; "Gyre (HTTP',
+    'API, … ms batches, write_delay …)" sends the publications due within each batch window in one',
+    '`POST /api/batch` (their payloads carry the time they were due, so waiting for the batch counts as',
+    'latency). With a write delay the server joins the messages a connection gets within the delay into',
+    'one WebSocket frame (newline-separated JSON, up to `client.max_messages_in_frame`), one write per',
+    'socket per delay; the load generators answer the pings (`{}`) they find among them. The target',
+    'compares the CPU per delivered message of the per-request row with the in-process JSON row of',
+    'the same N at the same rate: one more step of the write-delay server at the in-process row\'s',
+    'best rate (and, alongside, each at its own max sustained rate: the CPU per message falls as the',
+    'rate rises, since more messages share each write).',
+    '',
     t('S1'),
     img('s1-throughput.svg'),
     s1n !== undefined ? img('s1-latency-half.svg') : '',
@@ -764,6 +1092,12 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'Idle connections (Gyre: connected with a token and subscribed to one channel; Socket.IO: connected',
     'and joined to a room; raw ws: open and in a channel set), measured in the server process after',
     '`global.gc()` (`--expose-gc`): (RSS − RSS before any connection) / connections, same for the V8 heap.',
+    'One process may hold no more connections than its open-file limit; "Gyre (N workers)" is',
+    '`gyre serve --workers N` (node:cluster hands the connections to the workers in turn, so each holds',
+    '1/N of them), its RSS and heap summed over the primary and every worker (each collected first), and',
+    'its baseline the sum before any connection: the row that reaches 50k here. The load generators',
+    'spread the clients evenly over their processes, each under its own open-file limit, and rotate',
+    'source addresses (127.0.x.y, 5,000 clients each) so that no address pair runs out of ephemeral ports.',
     '',
     t('S3'),
     img('s3-memory.svg'),
@@ -772,19 +1106,31 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'From 0 to N clients, each to "subscribed": Gyre = WebSocket handshake + connect with an HS256 JWT +',
     'one subscribe; Socket.IO = WebSocket handshake + Socket.IO connect + joining a room with an',
     'acknowledged event; raw ws = handshake + one join message answered. Tokens are signed before the',
-    'clock starts; the load generators keep a fixed number of handshakes in flight.',
+    'clock starts; the load generators keep a fixed number of handshakes in flight. Their WebSocket',
+    'client is a minimal one of their own (`bench/light-ws.ts`: a fixed key, the answer not checked,',
+    'zero-masked frames), the same for every server: with the `ws` client they needed about as much',
+    'CPU per connection as the servers and limited the rate (`BENCH_WS_CLIENT=ws` brings it back).',
+    '"Gyre (N workers)" rows are `gyre serve --workers N`, their CPU summed over the primary and the',
+    'workers; by default node:cluster\'s primary accepts every connection and hands it to a worker',
+    '(round robin), and the "NODE_CLUSTER_SCHED_POLICY=none" row lets the workers accept from the',
+    'shared socket themselves (Node\'s other scheduling policy, chosen by that environment variable).',
     '',
     t('S4'),
     img('s4-connect.svg'),
     '## S5 two nodes over Redis',
     '',
     ...s5Text(res, img),
+    '## S6 fan-out with worker processes',
+    '',
+    ...s6Text(res, img),
+    ...bufferutilSection(),
     ...soakSection(),
     '## Method and caveats',
     '',
     '- Servers run as separate processes (`bench/servers/*.ts`), each with a control API on its own port',
     '  (publish N messages at a rate in-process, CPU usage, memory after GC). Load generators',
-    '  (`bench/loadgen.ts`) are separate processes holding many raw `ws` clients each (no compression),',
+    '  (`bench/loadgen.ts`) are separate processes holding many WebSocket clients each (a minimal client',
+    '  of their own, `bench/light-ws.ts`, no compression; `BENCH_WS_CLIENT=ws` for the `ws` client),',
     '  speaking the Centrifugo JSON or protobuf protocol, Engine.IO v4 / Socket.IO v5 or plain JSON;',
     '  they answer application pings. Source addresses rotate over 127.0.x.y so that connections never',
     '  run out of ephemeral ports. Once subscribed, a client counts frames with a minimal parser of its',
@@ -814,8 +1160,9 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '- On a shared 2-core machine the S1/S2 maxima move by tens of percent from run to run (the load',
     '  generators, the server and the kernel\'s loopback work all compete for the same two cores); the',
     '  "CPU µs / msg" column and the per-step log in the JSON are steadier than any single ratio.',
-    '- Server CPU includes only the server process; the kernel\'s loopback TCP work shows as softirq',
-    '  time (in latest.json) and is shared by both ends.',
+    '- Server CPU includes only the server\'s processes (with workers: the primary and every worker,',
+    '  from /proc/<pid>/stat); the kernel\'s loopback TCP work shows as softirq time (in latest.json)',
+    '  and is shared by both ends.',
     '',
   ];
   if (res.notes.length > 0) {

@@ -1,7 +1,8 @@
 /**
  * The benchmark command line:
- *   node --expose-gc --import tsx bench/run.ts [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio]
+ *   node --expose-gc --import tsx bench/run.ts [--quick] [--scenario S1,S2,S3,S4,S5,S6] [--servers gyre,raw,sio]
  *                                              [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge]
+ *                                              [--subscribers N,…] [--rates R,…] [--workers 0,1,2] [--write-delay 20ms|none] [--batch-ms MS]
  * A full run of all scenarios writes bench/results/latest.json, the charts and BENCHMARKS.md; `--quick`
  * writes bench/results/quick.json (+ quick-*.svg); a run of some scenarios writes partial.json.
  * `--merge` (implied by `--scenario S5` alone) instead replaces those scenarios in latest.json, keeping
@@ -30,6 +31,9 @@ const { values } = parseArgs({
     'no-streams': { type: 'boolean', default: false },
     'no-markdown': { type: 'boolean', default: false },
     subscribers: { type: 'string' },
+    workers: { type: 'string' },
+    'write-delay': { type: 'string' },
+    'batch-ms': { type: 'string' },
     rates: { type: 'string' },
     payload: { type: 'string' },
     render: { type: 'boolean', default: false },
@@ -40,7 +44,10 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--render]\n' +
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5,S6] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--workers 0,1,2] [--write-delay 20ms|none] [--batch-ms 10] [--render]\n' +
+      '  --subscribers / --rates: S1 and S6 sizes (--rates: exactly these rates, no search); --workers: the S6 setups\n' +
+      '  (0 = one process, N = gyre serve --workers N); --write-delay / --batch-ms: the S1 rows publishing through the\n' +
+      '  HTTP API on a server with client.write_delay (none: leave them out), one request each and in batches of that many ms;\n' +
       '  --no-http / --no-protobuf: leave out the S1 rows of Gyre publishing through its HTTP API / to protobuf clients;\n' +
       '  --no-streams: leave out the S1 rows of Gyre publishing to HTTP-streaming, SSE and mixed-transport clients;\n' +
       '  --merge: put the scenarios of this run into bench/results/latest.json (others kept) and re-render BENCHMARKS.md;\n' +
@@ -82,7 +89,7 @@ function hardLimit(): number {
 }
 
 const probe = defaultOptions(values.quick, 1 << 20, log);
-const needed = Math.max(...probe.s3.counts, ...probe.s1.subscribers, probe.s2.clients, probe.s4.clients, probe.s5.subscribers) + 1024;
+const needed = Math.max(...probe.s3.counts, ...probe.s1.subscribers, probe.s2.clients, probe.s4.clients, probe.s5.subscribers, ...probe.s6.subscribers) + 1024;
 let limit = hardLimit();
 if (limit < needed && process.env['GYRE_BENCH_NOFILE'] === undefined) {
   const can = spawnSync('bash', ['-c', `ulimit -n ${needed}`]).status === 0;
@@ -111,8 +118,11 @@ opts.servers = servers;
 if (values['no-http']) opts.s1.http = false;
 if (values['no-protobuf']) opts.s1.protobuf = false;
 if (values['no-streams']) opts.s1.streams = false;
-if (values.subscribers !== undefined) opts.s1.subscribers = values.subscribers.split(',').map(Number);
-if (values.rates !== undefined) opts.s1.fixedRates = values.rates.split(',').map(Number);
+if (values.subscribers !== undefined) opts.s1.subscribers = opts.s6.subscribers = values.subscribers.split(',').map(Number);
+if (values.rates !== undefined) opts.s1.fixedRates = opts.s6.fixedRates = values.rates.split(',').map(Number);
+if (values.workers !== undefined) opts.s6.workers = values.workers.split(',').map(Number);
+if (values['write-delay'] !== undefined) opts.s1.writeDelay = values['write-delay'] === 'none' ? '' : values['write-delay'];
+if (values['batch-ms'] !== undefined) opts.s1.httpBatchMs = Number(values['batch-ms']);
 if (values.payload !== undefined) opts.payloadSize = Number(values.payload);
 if (values.profile) {
   opts.profileDir = join(resultsDir, 'profiles');
@@ -120,7 +130,14 @@ if (values.profile) {
   mkdirSync(opts.profileDir, { recursive: true });
 }
 
-const defaultSizes = !values.quick && values.subscribers === undefined && values.rates === undefined && values.payload === undefined;
+const defaultSizes =
+  !values.quick &&
+  values.subscribers === undefined &&
+  values.rates === undefined &&
+  values.payload === undefined &&
+  values.workers === undefined &&
+  values['write-delay'] === undefined &&
+  values['batch-ms'] === undefined;
 const full = defaultSizes && scenarios.length === ALL_SCENARIOS.length && servers.length === ALL_SERVERS.length;
 const s5Only = scenarios.length === 1 && scenarios[0] === 'S5';
 const latestFile = join(resultsDir, 'latest.json');

@@ -19,21 +19,74 @@ import {
   type ServerStats,
   type Subscriptions,
 } from './common.js';
-import { LoadGen, publishViaHttpApi, ServerProcess, sleep, type Log, type MergedReport } from './harness.js';
+import { LoadGen, publishViaHttpApi, ServerProcess, sleep, type Log, type MergedReport, type ServerStart } from './harness.js';
 import { BenchRedis, benchPrefix } from './redis.js';
 
-export type ScenarioName = 'S1' | 'S2' | 'S3' | 'S4' | 'S5';
+export type ScenarioName = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6';
 
 /**
  * A server as a row of the results: Gyre publishing in-process or via its HTTP API (JSON WebSocket
  * clients), Gyre publishing in-process to protobuf WebSocket clients, to HTTP-streaming clients, to
- * SSE clients, or to a mix of all four kinds, or a peer.
+ * SSE clients, or to a mix of all four kinds, or a peer. `gyre-http-wd`: Gyre with
+ * `client.write_delay`, publishing through its HTTP API one request per publication;
+ * `gyre-http-batch`: the same server, the publications of each few milliseconds in one
+ * `POST /api/batch`. `gyre-wN`: `gyre serve --workers N` (the primary and N worker processes),
+ * publishing in-process in the primary.
  */
-export type Variant = 'gyre' | 'gyre-http' | 'gyre-pb' | 'gyre-http-stream' | 'gyre-sse' | 'gyre-mixed' | 'raw' | 'sio';
+export type Variant =
+  | 'gyre'
+  | 'gyre-http'
+  | 'gyre-http-wd'
+  | 'gyre-http-batch'
+  | 'gyre-pb'
+  | 'gyre-http-stream'
+  | 'gyre-sse'
+  | 'gyre-mixed'
+  | 'gyre-w1'
+  | 'gyre-w2'
+  | 'gyre-w2-none'
+  | 'gyre-w3'
+  | 'raw'
+  | 'sio';
+
+/** The `gyre serve --workers N` variant of N workers (0: the single-process `gyre`). */
+export function workersVariant(n: number): Variant {
+  if (n === 0) return 'gyre';
+  if (n === 1 || n === 2 || n === 3) return `gyre-w${n}`;
+  throw new Error(`no bench variant for ${n} workers (1 to 3)`);
+}
+
+/** Worker processes of a variant (0: one process). */
+export function workersOf(v: Variant): number {
+  return v === 'gyre-w1' ? 1 : v === 'gyre-w2' || v === 'gyre-w2-none' ? 2 : v === 'gyre-w3' ? 3 : 0;
+}
+
+/**
+ * How to start the server of a variant with workers: `--workers N`, and for `gyre-w2-none`
+ * node:cluster's other scheduling policy (NODE_CLUSTER_SCHED_POLICY=none: the workers accept
+ * connections from the shared socket themselves, instead of the primary accepting each one and
+ * handing it to a worker in turn).
+ */
+export function workersStart(v: Variant): ServerStart {
+  const w = workersOf(v);
+  if (w === 0) return {};
+  const none = v === 'gyre-w2-none';
+  return {
+    args: ['--workers', String(w)],
+    ...(none && { env: { NODE_CLUSTER_SCHED_POLICY: 'none' } }),
+    label: `gyre server (${w} workers${none ? ', sched none' : ''})`,
+  };
+}
 
 export const VARIANT_LABEL: Readonly<Record<Variant, string>> = {
   gyre: 'Gyre',
   'gyre-http': 'Gyre (HTTP API)',
+  'gyre-http-wd': 'Gyre (HTTP API, write_delay)',
+  'gyre-http-batch': 'Gyre (HTTP API batches, write_delay)',
+  'gyre-w1': 'Gyre (1 worker)',
+  'gyre-w2': 'Gyre (2 workers)',
+  'gyre-w2-none': 'Gyre (2 workers, NODE_CLUSTER_SCHED_POLICY=none)',
+  'gyre-w3': 'Gyre (3 workers)',
   'gyre-pb': 'Gyre (protobuf)',
   'gyre-http-stream': 'Gyre (HTTP-streaming)',
   'gyre-sse': 'Gyre (SSE)',
@@ -78,12 +131,45 @@ export interface BenchOptions {
      * after the protobuf sweep (default true).
      */
     streams?: boolean;
+    /**
+     * With `http`: also sweep a second Gyre server with `client.write_delay` set to this (e.g.
+     * "20ms"), publishing through its HTTP API one request per publication (`gyre-http-wd`) and,
+     * with `httpBatchMs`, in one `POST /api/batch` per that many ms (`gyre-http-batch`).
+     */
+    writeDelay?: string;
+    httpBatchMs?: number;
     /** Run exactly these rates (no search): for the smoke test. */
     fixedRates?: number[];
   };
   s2: { clients: number; stepSeconds: number; maxSteps: number; resolution: number; startRate: number };
-  s3: { counts: number[] };
-  s4: { clients: number; concurrencyPerWorker: number };
+  /**
+   * `workers`: also measure Gyre as `gyre serve --workers N` (its connections spread over N
+   * processes, each with its own open-file limit: the way to 50k here), RSS summed over all of them.
+   */
+  s3: { counts: number[]; workers?: number };
+  /**
+   * `workers`: also measure Gyre as `gyre serve --workers N` for each N; `schedNone`: and with 2
+   * workers under NODE_CLUSTER_SCHED_POLICY=none (`gyre-w2-none`).
+   */
+  s4: { clients: number; concurrencyPerWorker: number; workers?: number[]; schedNone?: boolean };
+  /**
+   * S6: S1's fan-out (one channel, in-process publishing, JSON WebSocket subscribers) on Gyre as
+   * one process (0) and as `gyre serve --workers N`, for each subscriber count. A count above what
+   * one process may hold is measured at that cap for every setup (the same N for all).
+   */
+  s6: {
+    subscribers: number[];
+    workers: number[];
+    stepSeconds: number;
+    maxSteps: number;
+    resolution: number;
+    fixedRates?: number[];
+    /**
+     * The primary's relay cost: for each worker count of `workers` above 0, this few subscribers
+     * (the workers' fan-out small) and these publication rates; the primary's CPU per publication.
+     */
+    relay?: { subscribers: number; rates: number[] };
+  };
   s5: {
     /** Subscribers of the one channel in total (split evenly over the nodes). */
     subscribers: number;
@@ -120,8 +206,15 @@ export interface BenchOptions {
 // ---------------------------------------------------------------------------------------------------
 // Results.
 
+/**
+ * How a step's publications enter the server: in-process (control API), through the HTTP API one
+ * `POST /api/publish` per publication, or in `POST /api/batch` requests of those due within
+ * `s1.httpBatchMs`.
+ */
+export type Via = 'inproc' | 'http' | 'http-batch';
+
 export interface StepResult {
-  via: 'inproc' | 'http';
+  via: Via;
   /** Publications per second asked for. */
   rate: number;
   published: number;
@@ -140,6 +233,8 @@ export interface StepResult {
   serverCpu: number;
   /** S5: CPU of each node (A, B), % of one core. */
   nodeCpu?: number[];
+  /** A server with worker processes: the CPU of each process (the primary first), % of one core. */
+  processCpu?: number[];
   /** S5: CPU of the Redis server (INFO cpu), % of one core, when the nodes use Redis. */
   redisCpu?: number;
   /** All load-generator workers' CPU over the step, % of one core. */
@@ -158,6 +253,20 @@ export interface StepResult {
 
 export interface SweepResult {
   variant: Variant;
+  /** S6: subscribers asked for, when more than were measured (one process's open-file limit). */
+  asked?: number;
+  /** S6: a relay-cost row (few subscribers, fixed high rates: the primary's CPU per publication). */
+  relay?: boolean;
+  /**
+   * A step at a rate shared with another row, so that the CPU per message compares at equal load.
+   * S6: the rate shared by every setup of this subscriber count (half of the 1-worker setup's best
+   * when measured, else of the first setup's). S1 write-delay rows: the in-process row's best rate.
+   */
+  ref?: StepResult | null;
+  /** The server's `client.write_delay` (`gyre-http-wd`, `gyre-http-batch`). */
+  writeDelay?: string;
+  /** `gyre-http-batch`: the publisher's batch window (ms). */
+  batchMs?: number;
   /** Subscribers (S1) or clients (S2). */
   clients: number;
   connected: number;
@@ -178,6 +287,8 @@ export interface MemoryRow {
   heapPerConn: number;
   baselineRss: number;
   baselineHeap: number;
+  /** Server processes the memory is summed over (a server with workers: the primary and each worker). */
+  processes?: number;
 }
 
 export interface ConnectRow {
@@ -192,6 +303,8 @@ export interface ConnectRow {
   /** Server CPU over the run, % of one core, and per connection (µs). */
   serverCpu: number;
   serverCpuPerConnUs: number;
+  /** A server with worker processes: CPU per connection (µs) of each process, the primary first. */
+  processCpuPerConnUs?: number[];
   /** Load generators' CPU, % of one core. */
   loadgenCpu: number;
   /** Other processes on the machine, % of one core. */
@@ -244,6 +357,8 @@ export interface ScenarioResults {
   s3?: MemoryRow[];
   s4?: ConnectRow[];
   s5?: S5Result;
+  /** S6: Gyre as one process and with worker processes, S1's fan-out. */
+  s6?: SweepResult[];
   /** Per scenario: the run it comes from. */
   runs?: Partial<Record<ScenarioName, ScenarioRun>>;
   /** Things the reader must know (limits hit, failures). */
@@ -373,7 +488,7 @@ export class Bench {
 
   async step(
     sys: System,
-    via: 'inproc' | 'http',
+    via: Via,
     rate: number,
     seconds: number,
     target: PublishTarget,
@@ -391,7 +506,10 @@ export class Bench {
     const m0 = machineCpu();
     const self0 = process.cpuUsage();
     const server = sys.publisher;
-    const pub: PublishResponse = via === 'inproc' ? await server.publish(req) : await publishViaHttpApi(server.port, req);
+    const pub: PublishResponse =
+      via === 'inproc'
+        ? await server.publish(req)
+        : await publishViaHttpApi(server.port, req, via === 'http-batch' ? (this.opts.s1.httpBatchMs ?? 10) : 0);
     const pubEnd = nowUs();
     if (pub.aborted) expected = expectedDeliveries(target, pub.sent, subscribers);
     if (process.env['BENCH_DEBUG'] === '1') {
@@ -410,6 +528,12 @@ export class Bench {
     // Interrupt and softirq time is mostly the loopback network work of our own traffic.
     const irqCpu = ((m1.irq - m0.irq) / ticks) * CORES * 100;
     const nodeCpu = sys.nodes.map((_n, i) => cpuPercent(s0[i]!, s1[i]!));
+    const pa = s0[0]!.perProcessUs;
+    const pb = s1[0]!.perProcessUs;
+    const processCpu =
+      sys.nodes.length === 1 && pa !== undefined && pb !== undefined && pa.length === pb.length
+        ? pa.map((a, i) => ((pb[i]! - a) / Math.max(1, wallUs)) * 100)
+        : undefined;
     const serverCpu = nodeCpu.reduce((a, b) => a + b, 0);
     const redisCpu = r0 !== undefined && r1 !== undefined ? ((r1 - r0) / Math.max(1, rw1 - rw0)) * 100 : undefined;
     // A Redis server on this machine is part of the system under test, not "other processes".
@@ -432,6 +556,7 @@ export class Bench {
       lateP50: ms(r.late.percentile(50)),
       serverCpu,
       ...(sys.nodes.length > 1 && { nodeCpu }),
+      ...(processCpu !== undefined && { processCpu }),
       ...(redisCpu !== undefined && { redisCpu }),
       loadgenCpu,
       otherCpu,
@@ -469,6 +594,7 @@ export class Bench {
       `rate ${roundRate(s.rate)}/s → ${Math.round(s.deliveredPerSec)} msg/s, ` +
       `p50/p95/p99 ${f(s.p50)}/${f(s.p95)}/${f(s.p99)} ms, server CPU ${f(s.serverCpu)}%` +
       (s.nodeCpu !== undefined ? ` (${s.nodeCpu.map((c) => `${f(c)}%`).join(' + ')})` : '') +
+      (s.processCpu !== undefined ? ` (primary ${s.processCpu.map((c) => `${f(c)}%`).join(' + ')})` : '') +
       (s.redisCpu !== undefined ? `, Redis CPU ${f(s.redisCpu)}%` : '') +
       ', ' +
       `loadgen CPU ${f(s.loadgenCpu)}%, softirq ${f(s.irqCpu)}%, others ${f(s.otherCpu)}%` +
@@ -486,7 +612,7 @@ export class Bench {
   async sweep(
     sys: System,
     variant: Variant,
-    via: 'inproc' | 'http',
+    via: Via,
     target: PublishTarget,
     subscribers: number,
     clients: number,
@@ -594,7 +720,7 @@ export class Bench {
   private async withServer<T>(
     kind: ServerKind,
     fn: (s: ServerProcess) => Promise<T>,
-    start: { args?: readonly string[]; label?: string } = {},
+    start: ServerStart = {},
   ): Promise<T> {
     const server = await ServerProcess.start(kind, this.opts.log, start);
     try {
@@ -613,8 +739,9 @@ export class Bench {
     concurrency = this.opts.setupConcurrency,
     protocol: ClientProtocol = 'json',
     transport: ClientTransport = 'websocket',
+    joinedFrames = false,
   ) {
-    const c = await this.lg.connect(server.kind, server.port, from, to, subs, concurrency, protocol, transport);
+    const c = await this.lg.connect(server.kind, server.port, from, to, subs, concurrency, protocol, transport, joinedFrames);
     if (c.failed > 0) this.log(`    ${c.failed} clients failed to connect (${c.firstError ?? '?'})`);
     return c;
   }
@@ -655,10 +782,10 @@ export class Bench {
             const reconnect = async () => {
               await this.connectAll(server, 0, n, subs);
             };
-            const variants: Array<{ v: Variant; via: 'inproc' | 'http' }> =
+            const variants: Array<{ v: Variant; via: Via }> =
               kind === 'gyre' && o.http ? [{ v: 'gyre', via: 'inproc' }, { v: 'gyre-http', via: 'http' }] : [{ v: kind, via: 'inproc' }];
             const res: SweepResult[] = [];
-            const run = async (v: Variant, via: 'inproc' | 'http', again: () => Promise<void>, connected: number) => {
+            const run = async (v: Variant, via: Via, again: () => Promise<void>, connected: number) => {
               // Start near what this server sustained with the previous subscriber count (the
               // reconnected variants: near what JSON just sustained, the first time).
               const reconnected = S1_RECONNECTED.some((r) => r.v === v);
@@ -667,7 +794,10 @@ export class Bench {
                 this.sweep(single(server), v, via, target, n, n, o, Math.max(1, hint / n), again),
               );
               sw.connected = connected;
-              if (sw.best !== null) this.hint.set(`S1 ${v}`, sw.best.deliveredPerSec * 0.7);
+              if (sw.best !== null) {
+                this.hint.set(`S1 ${v}`, sw.best.deliveredPerSec * 0.7);
+                this.hint.set(`S1 ${v} ${n}`, sw.best.deliveredPerSec * 0.7);
+              }
               res.push(sw);
             };
             for (const { v, via } of variants) await run(v, via, reconnect, c.connected);
@@ -690,9 +820,62 @@ export class Bench {
           },
         );
         out.push(...results);
+        if (kind === 'gyre' && o.http && o.writeDelay !== undefined && o.writeDelay !== '') {
+          const inproc = results.find((r) => r.variant === 'gyre')?.best?.rate;
+          out.push(...(await this.s1WriteDelay(n, inproc)));
+        }
       }
     }
     return out;
+  }
+
+  /**
+   * S1 on a Gyre server with `client.write_delay` (s1.writeDelay): publications through the HTTP
+   * API, one request each (`gyre-http-wd`), then (with s1.httpBatchMs) in batches
+   * (`gyre-http-batch`), to the same N JSON WebSocket subscribers. After each sweep, one step at
+   * `inprocRate` (the in-process row's best rate) as `ref`: the CPU per message at equal load.
+   */
+  private async s1WriteDelay(n: number, inprocRate: number | undefined): Promise<SweepResult[]> {
+    const o = this.opts.s1;
+    const target: PublishTarget = { kind: 'single', channel: 'bench' };
+    const subs: Subscriptions = { kind: 'single', channel: 'bench' };
+    this.lg.newSession(n);
+    return this.withServer(
+      'gyre',
+      async (server) => {
+        // Messages are joined into frames: pings come among publications.
+        const connect = () => this.connectAll(server, 0, n, subs, this.opts.setupConcurrency, 'json', 'websocket', true);
+        const c = await connect();
+        this.log(`    Gyre (write_delay ${o.writeDelay}): ${c.connected}/${n} subscribed in ${c.seconds.toFixed(1)} s`);
+        const reconnect = async () => {
+          await connect();
+        };
+        const res: SweepResult[] = [];
+        const rows: Array<{ v: Variant; via: Via }> = [
+          { v: 'gyre-http-wd', via: 'http' },
+          ...(o.httpBatchMs !== undefined && o.httpBatchMs > 0 ? [{ v: 'gyre-http-batch' as const, via: 'http-batch' as const }] : []),
+        ];
+        for (const { v, via } of rows) {
+          const hint = this.hint.get(`S1 ${v}`) ?? this.hint.get('S1 gyre-http') ?? 100_000;
+          const sw = await this.profiled(server, `S1-${n}-${v}`, () =>
+            this.sweep(single(server), v, via, target, n, n, o, Math.max(1, hint / n), reconnect, `${VARIANT_LABEL[v]} ${o.writeDelay}` + (via === 'http-batch' ? `, ${o.httpBatchMs ?? 10} ms batches` : '')),
+          );
+          sw.connected = c.connected;
+          sw.writeDelay = o.writeDelay!;
+          if (inprocRate !== undefined && o.fixedRates === undefined) {
+            await this.quiesce();
+            const s = await this.step(single(server), via, inprocRate, o.stepSeconds, target, n);
+            this.log(`    ${VARIANT_LABEL[v]} at the in-process row's best rate: ${this.describe(s)}`);
+            sw.ref = s;
+          }
+          if (via === 'http-batch') sw.batchMs = o.httpBatchMs ?? 10;
+          if (sw.best !== null) this.hint.set(`S1 ${v}`, sw.best.deliveredPerSec * 0.7);
+          res.push(sw);
+        }
+        return res;
+      },
+      { args: ['--write-delay', o.writeDelay!], label: `gyre server (write_delay ${o.writeDelay})` },
+    );
   }
 
   /** S2: N clients, each on its own channel plus one shared channel; publications spread over them. */
@@ -721,25 +904,42 @@ export class Bench {
     return out;
   }
 
-  /** S3: idle connections (subscribed to one channel), memory after forced GC. */
+  /**
+   * S3: idle connections (subscribed to one channel), memory after forced GC. With s3.workers,
+   * Gyre is measured a second time as `gyre serve --workers N`: its connections spread over N
+   * worker processes (one open-file limit each), RSS and heap summed over the primary and the workers.
+   */
   async s3(): Promise<MemoryRow[]> {
-    const counts = this.opts.s3.counts;
     const out: MemoryRow[] = [];
-    const subs: Subscriptions = { kind: 'single', channel: 'idle' };
     for (const kind of this.opts.servers) {
-      this.lg.newSession(Math.max(...counts));
-      const rows = await this.withServer(kind, async (server) => {
+      out.push(...(await this.s3Server(kind, 0)));
+      const w = this.opts.s3.workers ?? 0;
+      if (kind === 'gyre' && w > 0) out.push(...(await this.s3Server(kind, w)));
+    }
+    return out;
+  }
+
+  private async s3Server(kind: ServerKind, workers: number): Promise<MemoryRow[]> {
+    const counts = this.opts.s3.counts;
+    const subs: Subscriptions = { kind: 'single', channel: 'idle' };
+    const variant: Variant = workers > 0 ? workersVariant(workers) : kind;
+    // node:cluster hands connections to the workers in turn: each holds about 1/N of them.
+    const cap = this.opts.maxConnectionsPerProcess * Math.max(1, workers);
+    this.lg.newSession(Math.max(...counts));
+    return this.withServer(
+      kind,
+      async (server) => {
         const base = await server.gc();
         const res: MemoryRow[] = [];
         let have = 0;
         for (const target of counts) {
-          const n = Math.min(target, this.opts.maxConnectionsPerProcess);
+          const n = Math.min(target, cap);
           if (n > have) await this.connectAll(server, have, n, subs);
           have = n;
           await sleep(1000);
           const m = await server.gc();
           const row: MemoryRow = {
-            variant: kind,
+            variant,
             target,
             connections: m.connections,
             rssBytes: m.rss,
@@ -748,18 +948,19 @@ export class Bench {
             heapPerConn: m.connections > 0 ? (m.heapUsed - base.heapUsed) / m.connections : Number.NaN,
             baselineRss: base.rss,
             baselineHeap: base.heapUsed,
+            ...(m.processes !== undefined && m.processes > 1 && { processes: m.processes }),
           };
           this.log(
-            `  S3 ${SERVER_LABEL[kind]}: ${m.connections} idle connections → RSS ${(row.rssPerConn / 1024).toFixed(2)} KB/conn, ` +
-              `heap ${(row.heapPerConn / 1024).toFixed(2)} KB/conn`,
+            `  S3 ${VARIANT_LABEL[variant]}: ${m.connections} idle connections → RSS ${(row.rssPerConn / 1024).toFixed(2)} KB/conn, ` +
+              `heap ${(row.heapPerConn / 1024).toFixed(2)} KB/conn` +
+              (row.processes !== undefined ? ` (summed over ${row.processes} processes, RSS ${(m.rss / 2 ** 20).toFixed(0)} MB)` : ''),
           );
           res.push(row);
         }
         return res;
-      });
-      out.push(...rows);
-    }
-    return out;
+      },
+      workersStart(variant),
+    );
   }
 
   /** S4: connection rate from 0 to N clients to "subscribed". */
@@ -768,7 +969,14 @@ export class Bench {
     const n = o.clients;
     const out: ConnectRow[] = [];
     const subs: Subscriptions = { kind: 'single', channel: 'bench' };
+    const setups: Array<{ kind: ServerKind; variant: Variant }> = [];
     for (const kind of this.opts.servers) {
+      setups.push({ kind, variant: kind });
+      if (kind !== 'gyre') continue;
+      for (const w of o.workers ?? []) if (w > 0) setups.push({ kind, variant: workersVariant(w) });
+      if (o.schedNone === true) setups.push({ kind, variant: 'gyre-w2-none' });
+    }
+    for (const { kind, variant } of setups) {
       for (let attempt = 1; ; attempt++) {
         this.lg.newSession(n);
         const row = await this.withServer(kind, async (server) => {
@@ -776,7 +984,7 @@ export class Bench {
           const s0 = await server.stats();
           const m0 = machineCpu();
           const self0 = process.cpuUsage();
-          const c = await this.profiled(server, `S4-${n}-attempt${attempt}`, () =>
+          const c = await this.profiled(server, `S4-${n}-${variant}-attempt${attempt}`, () =>
             this.lg.connect(kind, server.port, 0, n, subs, o.concurrencyPerWorker),
           );
           const s1 = await server.stats();
@@ -794,7 +1002,7 @@ export class Bench {
               ((self.user + self.system) / wallUs) * 100,
           );
           const r: ConnectRow = {
-            variant: kind,
+            variant,
             clients: n,
             connected: c.connected,
             failed: c.failed,
@@ -804,18 +1012,24 @@ export class Bench {
             setupP99: ms(c.setup.percentile(99)),
             serverCpu,
             serverCpuPerConnUs: (s1.cpuUserUs - s0.cpuUserUs + s1.cpuSystemUs - s0.cpuSystemUs) / Math.max(1, c.connected),
+            ...(s0.perProcessUs !== undefined &&
+              s1.perProcessUs?.length === s0.perProcessUs.length && {
+                processCpuPerConnUs: s1.perProcessUs.map((u, i) => (u - s0.perProcessUs![i]!) / Math.max(1, c.connected)),
+              }),
             loadgenCpu,
             otherCpu,
             ...(c.firstError !== undefined && { firstError: c.firstError }),
           };
           this.log(
-            `  S4 ${SERVER_LABEL[kind]}: ${c.connected}/${n} subscribed in ${c.seconds.toFixed(2)} s → ${Math.round(r.perSec)} conn/s ` +
+            `  S4 ${VARIANT_LABEL[variant]}: ${c.connected}/${n} subscribed in ${c.seconds.toFixed(2)} s → ${Math.round(r.perSec)} conn/s ` +
               `(setup p50 ${r.setupP50.toFixed(1)} ms, p99 ${r.setupP99.toFixed(1)} ms, server CPU ${r.serverCpu.toFixed(0)}% = ` +
-              `${r.serverCpuPerConnUs.toFixed(0)} µs/conn, loadgen CPU ${r.loadgenCpu.toFixed(0)}%, others ${otherCpu.toFixed(0)}%)` +
+              `${r.serverCpuPerConnUs.toFixed(0)} µs/conn` +
+              (r.processCpuPerConnUs !== undefined ? ` (primary ${r.processCpuPerConnUs.map((u) => u.toFixed(0)).join(' + ')})` : '') +
+              `, loadgen CPU ${r.loadgenCpu.toFixed(0)}%, others ${otherCpu.toFixed(0)}%)` +
               (c.failed > 0 ? `, ${c.failed} failed: ${c.firstError ?? ''}` : ''),
           );
           return r;
-        });
+        }, workersStart(variant));
         if (row.otherCpu > NOISY_CPU && attempt < 3 && this.noiseSpentMs < this.opts.noiseBudgetSeconds * 1000) {
           const t0 = Date.now();
           this.log(`    (other processes used ${row.otherCpu.toFixed(0)}% CPU meanwhile: repeating)`);
@@ -929,5 +1143,89 @@ export class Bench {
       }
     }
     return result;
+  }
+  /**
+   * S6: S1's fan-out (one channel, N JSON WebSocket subscribers, the same rate search and sustain
+   * rules) on Gyre as one process and as `gyre serve --workers N` for each N of s6.workers: the
+   * primary publishes into the engine it hosts (`primary.engineHost.publish`), which sends each
+   * publication to every worker with subscribers over IPC; the CPU counted is the sum over the
+   * primary and the workers. A subscriber count above what the setups' smallest process count may
+   * hold (one open-file limit each) is measured at that cap, the same for every setup.
+   */
+  async s6(): Promise<SweepResult[]> {
+    const o = this.opts.s6;
+    const out: SweepResult[] = [];
+    const target: PublishTarget = { kind: 'single', channel: 'bench' };
+    const subs: Subscriptions = { kind: 'single', channel: 'bench' };
+    const fewest = Math.min(...o.workers.map((w) => Math.max(1, w)));
+    for (const asked of o.subscribers) {
+      const n = Math.min(asked, this.opts.maxConnectionsPerProcess * fewest);
+      this.log(`  S6 with ${n} subscribers` + (n < asked ? ` (of ${asked}: the open-file limit of one process)` : ''));
+      let refRate: number | undefined;
+      // The setup whose best rate sets the shared one (half of it) runs first: 1 worker when
+      // measured (the 2-worker target compares with it), else the first.
+      const ref = o.workers.includes(1) ? 1 : o.workers[0];
+      for (const w of [...o.workers].sort((a, b) => (a === ref ? -1 : b === ref ? 1 : 0))) {
+        const v = workersVariant(w);
+        this.lg.newSession(n);
+        const sw = await this.withServer(
+          'gyre',
+          async (server) => {
+            const c = await this.connectAll(server, 0, n, subs);
+            this.log(`    ${VARIANT_LABEL[v]}: ${c.connected}/${n} subscribed in ${c.seconds.toFixed(1)} s`);
+            const reconnect = async () => {
+              await this.connectAll(server, 0, n, subs);
+            };
+            const hint = this.hint.get(`S6 ${n}`) ?? this.hint.get(`S1 gyre ${n}`) ?? this.hint.get('S1 gyre') ?? 100_000;
+            const r = await this.profiled(server, `S6-${n}-${v}`, () =>
+              this.sweep(single(server), v, 'inproc', target, n, n, o, Math.max(1, hint / n), reconnect),
+            );
+            r.connected = c.connected;
+            if (n < asked) r.asked = asked;
+            // The same load for every setup: half of the reference setup's best rate.
+            if (refRate === undefined && r.best !== null) {
+              refRate = roundRate(r.best.rate / 2);
+              r.ref = r.half;
+            } else if (refRate !== undefined && o.fixedRates === undefined) {
+              await this.quiesce();
+              const s = await this.step(single(server), 'inproc', refRate, o.stepSeconds, target, n);
+              this.log(`    ${VARIANT_LABEL[v]} at the shared rate: ${this.describe(s)}`);
+              r.ref = s;
+            }
+            return r;
+          },
+          workersStart(v),
+        );
+        if (sw.best !== null) this.hint.set(`S6 ${n}`, sw.best.deliveredPerSec * 0.7);
+        out.push(sw);
+      }
+    }
+    // The primary's relay cost: few subscribers, fixed rates.
+    const relay = o.relay;
+    if (relay !== undefined && relay.rates.length > 0) {
+      this.log(`  S6 relay cost: ${relay.subscribers} subscribers, ${relay.rates.join(', ')} publications/s`);
+      for (const w of o.workers.filter((x) => x > 0)) {
+        const v = workersVariant(w);
+        const n = relay.subscribers;
+        this.lg.newSession(n);
+        const sw = await this.withServer(
+          'gyre',
+          async (server) => {
+            const c = await this.connectAll(server, 0, n, subs);
+            const reconnect = async () => {
+              await this.connectAll(server, 0, n, subs);
+            };
+            const r = await this.sweep(single(server), v, 'inproc', target, n, n, { ...o, fixedRates: relay.rates }, 1, reconnect, `${VARIANT_LABEL[v]} relay`);
+            r.connected = c.connected;
+            r.relay = true;
+            return r;
+          },
+          workersStart(v),
+        );
+        out.push(sw);
+      }
+    }
+    // Reported by subscriber count, then by worker count.
+    return out.sort((a, b) => Number(a.relay === true) - Number(b.relay === true) || a.clients - b.clients || workersOf(a.variant) - workersOf(b.variant));
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The control API every server under test exposes on its own port (never the port being measured):
  *   POST /publish  {rate, count, seqStart, size, target} → publishes in-process at that rate, answers when done
- *   GET  /stats    → process CPU time, wall clock, RSS, heap, connections
- *   POST /gc       → memory after forced GC (needs --expose-gc)
+ *   GET  /stats    → process CPU time, wall clock, RSS, heap, connections (a server with worker
+ *                    processes: CPU and RSS summed over this process and its workers)
+ *   POST /gc       → memory after forced GC (needs --expose-gc; with workers: GC in each, summed)
  *   POST /profile/start, POST /profile/stop {file}
  *                  → V8 CPU profile of this process over a window, written to `file` (.cpuprofile)
  *   POST /heap {file} → V8 heap snapshot (after GC) written to `file`
@@ -13,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import type { AddressInfo } from 'node:net';
+import { procUsage } from './procstat.js';
 import {
   channelFor,
   makePayload,
@@ -29,8 +31,18 @@ import {
 export interface ControlledServer {
   /** Publishes one payload into a channel (may return a promise; errors are counted). */
   publish(channel: string, payload: BenchPayload): void | Promise<unknown>;
-  connections(): number;
+  connections(): number | Promise<number>;
   stop(): Promise<void>;
+  /**
+   * The server's other processes (`gyre serve --workers`: the workers of this primary). Their CPU
+   * time and RSS are added to this process's in /stats (read from /proc), and /gc collects in
+   * each of them and adds their memory.
+   */
+  others?: {
+    pids(): number[];
+    /** Forces GC in every other process; resolves with the memory of each afterwards. */
+    gc(): Promise<NodeJS.MemoryUsage[]>;
+  };
 }
 
 /** Starts the control API and prints the ready line for the orchestrator. */
@@ -68,31 +80,50 @@ async function handle(server: ControlledServer, req: IncomingMessage, res: Serve
   if (req.method === 'GET' && url === '/stats') {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
+    let user = cpu.user;
+    let system = cpu.system;
+    let rss = mem.rss;
+    const pids = server.others?.pids() ?? [];
+    const perProcessUs = [cpu.user + cpu.system];
+    for (const pid of pids) {
+      const u = procUsage(pid);
+      user += u.userUs;
+      system += u.systemUs;
+      rss += u.rss;
+      perProcessUs.push(u.userUs + u.systemUs);
+    }
+    // The clock is read with the CPU times; the connection count may take an IPC round trip.
+    const wallUs = nowUs();
     const stats: ServerStats = {
-      cpuUserUs: cpu.user,
-      cpuSystemUs: cpu.system,
-      wallUs: nowUs(),
-      rss: mem.rss,
+      cpuUserUs: user,
+      cpuSystemUs: system,
+      wallUs,
+      rss,
       heapUsed: mem.heapUsed,
-      connections: server.connections(),
+      connections: await server.connections(),
+      processes: 1 + pids.length,
+      ...(pids.length > 0 && { perProcessUs }),
     };
     return reply(res, 200, stats);
   }
   if (req.method === 'POST' && url === '/gc') {
     const gc = (globalThis as { gc?: () => void }).gc;
+    const others = server.others?.gc() ?? Promise.resolve([]);
     for (let i = 0; i < 4 && gc !== undefined; i++) {
       gc();
       await new Promise((r) => setTimeout(r, 50));
     }
-    const mem = process.memoryUsage();
+    const mems = [process.memoryUsage(), ...(await others)];
+    const sum = (k: 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers') => mems.reduce((s, m) => s + m[k], 0);
     const out: MemoryStats = {
-      rss: mem.rss,
-      heapUsed: mem.heapUsed,
-      heapTotal: mem.heapTotal,
-      external: mem.external,
-      arrayBuffers: mem.arrayBuffers,
-      connections: server.connections(),
+      rss: sum('rss'),
+      heapUsed: sum('heapUsed'),
+      heapTotal: sum('heapTotal'),
+      external: sum('external'),
+      arrayBuffers: sum('arrayBuffers'),
+      connections: await server.connections(),
       gc: gc !== undefined,
+      processes: mems.length,
     };
     return reply(res, 200, out);
   }
@@ -151,7 +182,8 @@ async function stopProfile(file: string): Promise<void> {
 
 /**
  * Publishes `count` payloads at `rate`/s: every timer tick publishes what is due by then, so a busy
- * event loop shows up as bursts and as latency (each payload is stamped when it is published).
+ * event loop shows up as bursts and as latency (each payload is stamped with the time it was due);
+ * the next tick is set for when the next publication is due.
  */
 function publishLoop(server: ControlledServer, r: PublishRequest): Promise<PublishResponse> {
   return new Promise((resolve) => {
@@ -188,7 +220,10 @@ function publishLoop(server: ControlledServer, r: PublishRequest): Promise<Publi
       }
       if (pending.length > 1000) pending.splice(0, pending.length);
       if (out.sent < r.count) {
-        setTimeout(tick, 1);
+        // Wake when the next publication is due (at least 1 ms on): no idle ticks at low rates,
+        // whose cost would count as the server's.
+        const nextUs = start + (out.sent * 1e6) / r.rate;
+        setTimeout(tick, Math.max(1, Math.floor((nextUs - nowUs()) / 1000)));
         return;
       }
       void Promise.all(pending).then(() => resolve(out));

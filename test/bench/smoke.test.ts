@@ -23,12 +23,23 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
   const opts = defaultOptions(true, 4096, (l) => lines.push(l));
   opts.scenarios = ['S1'];
   opts.servers = ['gyre', 'raw', 'sio'];
-  opts.s1 = { subscribers: [20], stepSeconds: 0.5, maxSteps: 1, resolution: 2, http: true, fixedRates: [40] };
+  opts.s1 = { subscribers: [20], stepSeconds: 0.5, maxSteps: 1, resolution: 2, http: true, fixedRates: [40], writeDelay: '5ms', httpBatchMs: 10 };
   const res = await runBench(opts, 'smoke test');
 
   assert.deepEqual(res.notes, [], `no scenario failed: ${res.notes.join('; ')}\n${lines.join('\n')}`);
   const rows = res.s1 ?? [];
-  assert.deepEqual(rows.map((r) => r.variant).sort(), ['gyre', 'gyre-http', 'gyre-http-stream', 'gyre-mixed', 'gyre-pb', 'gyre-sse', 'raw', 'sio']);
+  assert.deepEqual(rows.map((r) => r.variant).sort(), [
+    'gyre',
+    'gyre-http',
+    'gyre-http-batch',
+    'gyre-http-stream',
+    'gyre-http-wd',
+    'gyre-mixed',
+    'gyre-pb',
+    'gyre-sse',
+    'raw',
+    'sio',
+  ]);
   for (const row of rows) {
     assert.equal(row.connected, 20, `${row.variant}: all subscribers connected`);
     assert.equal(row.steps.length, 1, `${row.variant}: one step`);
@@ -39,6 +50,12 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
     for (const p of [s.p50, s.p95, s.p99]) assert.ok(Number.isFinite(p) && p >= 0, `${row.variant}: finite percentile ${p}`);
     assert.ok(s.p50 <= s.p95 && s.p95 <= s.p99, `${row.variant}: percentiles ordered`);
     assert.ok(Number.isFinite(s.serverCpu), `${row.variant}: server CPU measured`);
+    if (row.variant === 'gyre-http-wd' || row.variant === 'gyre-http-batch') {
+      // Messages joined into frames by client.write_delay: each publication still counts once.
+      assert.equal(row.writeDelay, '5ms', `${row.variant}: the write delay is recorded`);
+      assert.equal(s.delivered, s.expected, `${row.variant}: every subscriber got every publication once`);
+      assert.equal(s.publishErrors, 0, `${row.variant}: no publish errors`);
+    }
     if (row.variant === 'gyre-http-stream' || row.variant === 'gyre-sse' || row.variant === 'gyre-mixed') {
       // Stream chunks are cut anywhere: each publication still counts exactly once per subscriber.
       assert.equal(s.delivered, s.expected, `${row.variant}: every subscriber got every publication once`);
@@ -53,6 +70,8 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
   assert.match(text, /Gyre \(SSE\)/);
   assert.match(text, /Gyre \(mixed transports\)/);
   assert.match(text, /protobuf ≥ 1\.0 × JSON delivered msg\/s/);
+  assert.match(text, /HTTP API with write_delay 5ms ≤ 1\.5 × in-process CPU µs \/ msg/);
+  assert.match(text, /Gyre \(HTTP API, 10 ms batches, write_delay 5ms\)/);
   const dir = mkdtempSync(join(tmpdir(), 'gyre-bench-smoke-'));
   try {
     const written = writeResults(res, { dir, name: 'smoke', chartPrefix: 'smoke-', markdownFile: join(dir, 'BENCHMARKS.md') });
