@@ -86,3 +86,24 @@ test('a listener module that is missing or exports no listener fails the start, 
     await server.shutdown();
   }
 });
+
+test('hooks named in the config run (start_worker at listen); a missing module or a non-function export fails the start, naming the entry', async () => {
+  const { hookCalls } = await import('./fixtures/listeners.js');
+  const before = hookCalls.length;
+  const { config } = validateConfig({ log: { level: 'none' }, events: { enabled: true, hooks: [`start_worker=${FIXTURE}#onStartWorker`] } });
+  const ok = new GyreServer({ config });
+  await ok.listen(0, '127.0.0.1');
+  await ok.shutdown();
+  assert.equal(hookCalls.length, before + 1);
+  assert.equal(hookCalls[before]!.hook, 'start_worker');
+  assert.equal((hookCalls[before]!.event as { nodeId: string }).nodeId, ok.node.id);
+  for (const [entry, pattern] of [
+    ['start_worker=./test/events/fixtures/nope.ts', /events\.hooks\[0\] \(start_worker=.*nope\.ts\): cannot import the module/],
+    [`start_worker=${FIXTURE}#notAListener`, /events\.hooks\[0\] .*: export "notAListener" is not a function/],
+  ] as const) {
+    const bad = validateConfig({ log: { level: 'none' }, events: { enabled: true, hooks: [entry] } }).config;
+    const server = new GyreServer({ config: bad });
+    await assert.rejects(server.listen(0, '127.0.0.1'), pattern);
+    await server.shutdown();
+  }
+});
