@@ -28,6 +28,7 @@ export const LAYERS = [
   ['api'],
   ['broadcasting'],
   ['events'],
+  ['admin'],
   ['server.ts', 'gyre.ts', 'index.ts'],
   ['workers'],
   ['cli'],

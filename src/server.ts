@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { AdminEndpoints } from './admin/endpoints.js';
 import { ServerApi } from './api/server-api.js';
 import type { GrpcApiServer } from './api/grpc/server.js';
 import { HttpApi } from './api/http.js';
@@ -81,6 +82,8 @@ export class GyreServer {
   private grpcApi: GrpcApiServer | undefined;
   /** The Prometheus registry over the node's metrics (`prometheus.enabled`; prom-client loads only then). */
   private readonly exporter: Promise<PrometheusExporter> | undefined;
+  /** The admin web UI and its endpoints (`admin.enabled`). */
+  private readonly admin: AdminEndpoints | undefined;
 
   constructor(private readonly opts: GyreServerOptions) {
     const { config } = opts;
@@ -115,6 +118,7 @@ export class GyreServer {
     this.api = new ServerApi(this.node);
     this.httpApi = new HttpApi(this.node, this.api, config.http_api);
     this.transports = new ClientTransports(this.node, config);
+    if (config.admin.enabled) this.admin = new AdminEndpoints(this.node, this.api, config);
     if (config.events.enabled) {
       this.eventsServer = new EventsServer({
         node: this.node,
@@ -231,6 +235,7 @@ export class GyreServer {
       (this.config.health.enabled && (path === this.config.health.handler_prefix || path === `${this.config.health.handler_prefix}/ready`)) ||
       (this.config.prometheus.enabled && path === this.config.prometheus.handler_prefix) ||
       (!this.config.http_api.disabled && this.httpApi.matches(path)) ||
+      this.admin?.matches(path) === true ||
       this.transports.requestEndpoint(path) !== undefined;
     if (ours) this.onRequest(req, res);
     return ours;
@@ -255,7 +260,7 @@ export class GyreServer {
     return a !== null && typeof a === 'object' ? a.port : undefined;
   }
 
-  /** Serves the internal endpoints (health, server API); false when the path is not one of them. */
+  /** Serves the internal endpoints (health, metrics, server API, admin unless external); false when the path is not one of them. */
   private serveInternal(req: IncomingMessage, res: ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
@@ -279,6 +284,10 @@ export class GyreServer {
         this.node.log.error({ err: e }, 'server API request failed');
         send(res, 500, { error: 'internal server error' });
       });
+      return true;
+    }
+    if (this.admin !== undefined && !this.config.admin.external && this.admin.matches(path)) {
+      this.admin.handle(req, res, url);
       return true;
     }
     return false;
@@ -322,6 +331,9 @@ export class GyreServer {
       return endpoint.handle(req, res);
     }
     if (this.transports.answerNonUpgrade(path, req, res)) return;
+    if (this.admin !== undefined && this.config.admin.external && this.admin.matches(path)) {
+      return this.admin.handle(req, res, new URL(req.url ?? '/', 'http://localhost'));
+    }
     if (this.eventsServer?.servesPath(path) === true) return send(res, 400, { error: 'expected a WebSocket upgrade' });
     send(res, 404, { error: 'not found' });
   }
@@ -344,6 +356,7 @@ export class GyreServer {
     this.internal?.close();
     this.internal?.closeAllConnections();
     await this.eventsServer?.shutdown();
+    this.admin?.close();
     await this.node.shutdown(Disconnects.shutdown);
     this.transports.closeUpgrades();
     // Streams that ended leave idle keep-alive connections; connections opened but never used (HTTP

@@ -50,27 +50,45 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
+/**
+ * Another door to the same API (the admin UI's `<prefix>/admin/api`): its own path prefix and its
+ * own check of who may come in, instead of `http_api.handler_prefix` and the API key.
+ */
+export interface ApiDoor {
+  /** Path prefix of the methods (`<prefix>` legacy form, `<prefix>/<method>`). */
+  readonly prefix: string;
+  /** Whether the request may call the API. */
+  authorize(req: IncomingMessage, url: URL): Promise<boolean>;
+  /** Names the door in log lines ("server API", "admin API"). */
+  readonly name: string;
+}
+
 export class HttpApi {
   private readonly key: ApiKey;
   private readonly json: JsonApi;
+  private readonly prefix: string;
+  private readonly name: string;
 
   constructor(
     private readonly node: GyreNode,
     api: ServerApi,
     private readonly config: HttpApiConfig,
+    private readonly door?: ApiDoor,
   ) {
     this.key = new ApiKey(config.key);
     this.json = new JsonApi(api, 'http');
+    this.prefix = door?.prefix ?? config.handler_prefix;
+    this.name = door?.name ?? 'server API';
   }
 
   /** True when `path` belongs to the API. */
   matches(path: string): boolean {
-    const prefix = this.config.handler_prefix;
-    return path === prefix || path.startsWith(prefix + '/');
+    return path === this.prefix || path.startsWith(this.prefix + '/');
   }
 
-  /** The key from `X-API-Key`, else `Authorization: apikey <key>`, else `?api_key=`. */
-  private authorized(req: IncomingMessage, url: URL): boolean {
+  /** The door's check, else the key from `X-API-Key`, else `Authorization: apikey <key>`, else `?api_key=`. */
+  private async authorized(req: IncomingMessage, url: URL): Promise<boolean> {
+    if (this.door !== undefined) return this.door.authorize(req, url);
     if (this.config.insecure) return true;
     const header = req.headers['x-api-key'];
     const key = typeof header === 'string' ? header : (keyOfAuthorization(req.headers.authorization) ?? url.searchParams.get('api_key') ?? undefined);
@@ -80,8 +98,8 @@ export class HttpApi {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     // Refusals answer at once and close the connection: the body is never read.
     if (req.method !== 'POST') return refuse(res, 405, 'method not allowed');
-    if (!this.authorized(req, url)) {
-      this.node.log.info({ path: url.pathname }, 'server API: unauthorized request');
+    if (!(await this.authorized(req, url))) {
+      this.node.log.info({ path: url.pathname }, `${this.name}: unauthorized request`);
       return refuse(res, 401, 'unauthorized');
     }
     const limit = this.config.max_request_body_size;
@@ -90,14 +108,14 @@ export class HttpApi {
       body = await readJson(req, limit);
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
-        this.node.log.info({ path: url.pathname, limit }, 'server API: request body too large');
+        this.node.log.info({ path: url.pathname, limit }, `${this.name}: request body too large`);
         return refuse(res, 413, 'request body too large');
       }
       const bad = e instanceof BadBody ? e : malformed(e);
-      this.node.log.info({ path: url.pathname, reason: bad.message }, 'server API: bad request');
+      this.node.log.info({ path: url.pathname, reason: bad.message }, `${this.name}: bad request`);
       return sendJson(res, 400, { error: bad.answer });
     }
-    let method = url.pathname.slice(this.config.handler_prefix.length + 1);
+    let method = url.pathname.slice(this.prefix.length + 1);
     let params: unknown = body;
     if (method === '') {
       const legacy = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};

@@ -399,7 +399,7 @@ async function inChunks<T, R>(items: readonly T[], parallel: boolean, fn: (t: T)
 }
 
 /** A client's info as the API returns it (its raw JSON parsed back into values). */
-function clientInfoJson(info: ClientInfo): ApiClientInfo {
+export function clientInfoJson(info: ClientInfo): ApiClientInfo {
   return {
     client: info.client,
     user: info.user,
@@ -409,7 +409,7 @@ function clientInfoJson(info: ClientInfo): ApiClientInfo {
 }
 
 /** A publication as the API returns it (data parsed back into JSON; binary data as `b64data`). */
-function publicationJson(pub: Publication): ApiPublication {
+export function publicationJson(pub: Publication): ApiPublication {
   return {
     ...(typeof pub.data === 'string'
       ? { data: JSON.parse(pub.data) as unknown }

@@ -19,6 +19,7 @@ export interface GeneratedConfig {
   };
   http_api: { key: string };
   health: { enabled: boolean };
+  admin: { enabled: boolean; password: string; secret: string };
   channel: {
     without_namespace: {
       presence: boolean;
@@ -49,7 +50,8 @@ export interface GenerateOptions {
 /**
  * A starter config, ready for `JSON.stringify(..., null, 2)`: `$schema` pointing at the shipped
  * JSON Schema, a fresh random `client.token.hmac_secret_key` and `http_api.key`, no allowed
- * origins (same-origin only), the health endpoint on, and channels without namespace with
+ * origins (same-origin only), the health endpoint on, the admin web UI off with a fresh password and
+ * secret, and channels without namespace with
  * presence, join/leave, a short history (100 publications for 300s) and forced recovery,
  * subscribable by authenticated users.
  */
@@ -64,6 +66,8 @@ export function generateConfig(options: GenerateOptions = {}): GeneratedConfig {
     },
     http_api: { key: randomSecret() },
     health: { enabled: true },
+    // Off, with its keys ready: set enabled to true to open the admin web UI at "/".
+    admin: { enabled: false, password: randomSecret(12), secret: randomSecret() },
     channel: {
       without_namespace: {
         presence: true,

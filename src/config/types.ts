@@ -71,6 +71,7 @@ export type HealthConfig = Static<typeof D.health>;
 
 /** `prometheus`: the metrics endpoint. */
 export type PrometheusConfig = Static<typeof D.prometheus>;
+export type AdminConfig = Static<typeof D.admin>;
 
 /** `shutdown`. */
 export type ShutdownConfig = Static<typeof D.shutdown>;

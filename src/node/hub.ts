@@ -28,6 +28,15 @@ export interface HubSubscriber {
   pending: Publication[] | null;
 }
 
+/**
+ * A watcher of a channel that is not a client (the admin UI's live tap): it sees what passes through
+ * this node without being a subscriber (it counts in no subscriber, channel or presence figure).
+ */
+export interface ChannelTap {
+  onPublication(channel: string, pub: Publication): void;
+  onJoinLeave(channel: string, kind: 'join' | 'leave', info: ClientInfo): void;
+}
+
 interface ChannelEntry {
   readonly subscribers: Map<string, HubSubscriber>;
   /** Subscribers in delta mode; the last publication is kept only while there are any. */
@@ -78,11 +87,13 @@ class PublicationFrames {
 export class Hub {
   private readonly channels = new Map<string, ChannelEntry>();
   private subscriptionCount = 0;
+  /** Taps by channel (usually none: the publish path checks the map's size only). */
+  private readonly taps = new Map<string, Set<ChannelTap>>();
 
-  /** Adds a subscriber; returns true when it is the channel's first on this node. */
+  /** Adds a subscriber; returns true when the node had no reason yet to hear the channel (no subscriber, no tap). */
   add(channel: string, sub: HubSubscriber): boolean {
     let entry = this.channels.get(channel);
-    const first = entry === undefined;
+    const first = entry === undefined && !this.taps.has(channel);
     if (entry === undefined) {
       entry = { subscribers: new Map(), deltaSubscribers: 0, last: undefined };
       this.channels.set(channel, entry);
@@ -95,7 +106,7 @@ export class Hub {
     return first;
   }
 
-  /** Removes a subscriber; returns true when the channel has no subscriber left on this node. */
+  /** Removes a subscriber; returns true when nothing on this node hears the channel any more (no subscriber, no tap). */
   remove(channel: string, clientId: string): boolean {
     const entry = this.channels.get(channel);
     if (entry === undefined) return false;
@@ -106,13 +117,32 @@ export class Hub {
     if (sub.delta && --entry.deltaSubscribers === 0) entry.last = undefined;
     if (entry.subscribers.size === 0) {
       this.channels.delete(channel);
-      return true;
+      return !this.taps.has(channel);
     }
     return false;
   }
 
+  /** Adds a tap; returns true when the node had no reason yet to hear the channel. */
+  addTap(channel: string, tap: ChannelTap): boolean {
+    let set = this.taps.get(channel);
+    const first = set === undefined && !this.channels.has(channel);
+    if (set === undefined) this.taps.set(channel, (set = new Set()));
+    set.add(tap);
+    return first;
+  }
+
+  /** Removes a tap; returns true when nothing on this node hears the channel any more. */
+  removeTap(channel: string, tap: ChannelTap): boolean {
+    const set = this.taps.get(channel);
+    if (set === undefined || !set.delete(tap)) return false;
+    if (set.size > 0) return false;
+    this.taps.delete(channel);
+    return !this.channels.has(channel);
+  }
+
   /** Delivers a publication to every local subscriber of the channel. */
   publish(channel: string, pub: Publication, useDelta: boolean): void {
+    if (this.taps.size > 0) this.tapPublication(channel, pub);
     const entry = this.channels.get(channel);
     if (entry === undefined) return;
     // One codec is the usual case: its plain frame is kept at hand without a lookup.
@@ -147,8 +177,17 @@ export class Hub {
     if (entry.deltaSubscribers > 0) entry.last = pub;
   }
 
+  private tapPublication(channel: string, pub: Publication): void {
+    const set = this.taps.get(channel);
+    if (set !== undefined) for (const tap of set) tap.onPublication(channel, pub);
+  }
+
   /** Delivers a join (`kind` = "join") or leave push to subscribers that want them. */
   joinLeave(channel: string, kind: 'join' | 'leave', info: ClientInfo): void {
+    if (this.taps.size > 0) {
+      const set = this.taps.get(channel);
+      if (set !== undefined) for (const tap of set) tap.onJoinLeave(channel, kind, info);
+    }
     const entry = this.channels.get(channel);
     if (entry === undefined) return;
     const frames = new Array<OutFrame | undefined>(CODEC_COUNT);

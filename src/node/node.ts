@@ -19,7 +19,7 @@ import { Disconnects, Errors, ProtocolException, Unsubscribes, type Disconnect }
 import type { ClientInfo, Payload, RawJson } from '../protocol/types.js';
 import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
 import type { NodeClient } from './node-client.js';
-import { Hub, type HubSubscriber } from './hub.js';
+import { Hub, type ChannelTap, type HubSubscriber } from './hub.js';
 import { recoverFrom, type Recovery } from './recovery.js';
 import { Metrics, MessageType } from '../metrics/metrics.js';
 import { VERSION } from '../version.js';
@@ -321,8 +321,29 @@ export class GyreNode {
 
   /** Adds a subscriber to the hub, subscribing the node to the channel in the broker when first. */
   async addSubscription(channel: string, sub: HubSubscriber): Promise<void> {
+    await this.hear(channel, this.hub.add(channel, sub), () => this.hub.remove(channel, sub.clientId));
+  }
+
+  /**
+   * Watches a channel without subscribing a client (the admin UI's live tap): `tap` gets the
+   * publications, joins and leaves passing through this node, which hears the channel in the broker
+   * meanwhile. Resolves, once they flow, with the function that stops the tap.
+   */
+  async tap(channel: string, tap: ChannelTap): Promise<() => Promise<void>> {
+    await this.hear(channel, this.hub.addTap(channel, tap), () => this.hub.removeTap(channel, tap));
+    return async () => {
+      if (this.hub.removeTap(channel, tap)) await this.broker.unsubscribe(channel);
+    };
+  }
+
+  /**
+   * Makes sure the node hears a channel in the broker: subscribes when `first` (nothing on this node
+   * heard it), else waits for the subscription in flight, if any. When the subscription fails, `undo`
+   * takes back what was added (true: nothing hears the channel any more) and the error is thrown.
+   */
+  private async hear(channel: string, first: boolean, undo: () => boolean): Promise<void> {
     let subscribing: Promise<void> | undefined;
-    if (this.hub.add(channel, sub)) {
+    if (first) {
       const p = this.broker.subscribe(channel);
       subscribing = p;
       this.subscribing.set(channel, p);
@@ -331,16 +352,14 @@ export class GyreNode {
       };
       p.then(done, done);
     } else {
-      // Not first: publications only arrive once the first subscriber's broker subscription is in.
+      // Not first: publications only arrive once the first one's broker subscription is in.
       subscribing = this.subscribing.get(channel);
     }
     if (subscribing === undefined) return;
     try {
       await subscribing;
     } catch (e) {
-      if (this.hub.remove(channel, sub.clientId)) {
-        this.broker.unsubscribe(channel).catch(() => {});
-      }
+      if (undo()) this.broker.unsubscribe(channel).catch(() => {});
       throw e;
     }
   }

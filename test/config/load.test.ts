@@ -261,6 +261,7 @@ test('Centrifugo sections Gyre does not support yet are accepted, each with a wa
       uni_sse: { enabled: true },
       uni_http_stream: { enabled: true },
       admin: { enabled: true, password: 'p', secret: 's' },
+      swagger: { enabled: true },
       prometheus: { enabled: true },
       proxy_connect_endpoint: 'http://localhost/connect',
       client: { proxy: { connect: { enabled: false } }, presence_update_interval: '27s' },
@@ -275,7 +276,11 @@ test('Centrifugo sections Gyre does not support yet are accepted, each with a wa
   const { config, warnings } = loadConfig({ file: path, env: {} });
   assert.ok(warnings.length > 0);
   for (const w of warnings) assert.match(w, /does not support yet; it is ignored$/);
-  assert.ok(warnings.some((w) => w.includes('"admin"')));
+  assert.ok(warnings.some((w) => w.includes('"swagger"')));
+  // admin is a typed section now: no warning, values read.
+  assert.ok(!warnings.some((w) => w.includes('"admin"')), warnings.join('\n'));
+  assert.equal(config.admin.enabled, true);
+  assert.equal(config.admin.password, 'p');
   // The emulation transports are typed sections now: no warning, values read.
   assert.ok(!warnings.some((w) => /"(http_stream|sse|emulation)"/.test(w)), warnings.join('\n'));
   assert.equal(config.http_stream.enabled, true);
@@ -286,7 +291,7 @@ test('Centrifugo sections Gyre does not support yet are accepted, each with a wa
   assert.equal(config.proxies[0]?.name, 'auth');
   assert.ok(!warnings.some((w) => /unknown key/.test(w)), 'no key is reported as unknown');
   assert.equal(config.channel.without_namespace.subscribe_proxy_name, 'auth');
-  assert.equal('admin' in config, false, 'untyped sections are not stored');
+  assert.equal('swagger' in config, false, 'untyped sections are not stored');
 });
 
 test('a JSON config file may carry // and /* */ comments; a string holding // stays as it is', () => {

@@ -1,5 +1,6 @@
 /** Rules across keys, run once every key is valid on its own. */
 import type { GyreConfig } from '../types.js';
+import { checkAdmin } from './admin.js';
 import { checkEngine } from './engine.js';
 import { checkEvents } from './events.js';
 import { checkGeneral } from './general.js';
@@ -16,6 +17,7 @@ export function checkAcrossKeys(config: GyreConfig, raw: Record<string, unknown>
   checkProxies(config, report);
   checkEvents(config, report);
   checkPrometheus(config, report);
+  checkAdmin(config, report);
   checkEngine(config, report);
   checkTransports(config, report);
   checkUniGrpc(config, report);

@@ -22,21 +22,20 @@ import { channel } from './channel.js';
 import { client } from './client.js';
 import { broker, engine, presenceManager } from './engine.js';
 import { grpcApi, proxies, rpc } from './proxy.js';
-import { events, health, httpApi, httpServer, log, node, prometheus, shutdown, websocket, workers, workerTimeout } from './server.js';
+import { admin, events, health, httpApi, httpServer, log, node, prometheus, shutdown, websocket, workers, workerTimeout } from './server.js';
 import { emulation, httpStream, sse, uniGrpc, uniHttpStream, uniSse, uniWebsocket } from './transports.js';
 
 export { channel, channelOptions, namespace, NAMESPACE_NAME_RE } from './channel.js';
 export { client, token, subscriptionToken } from './client.js';
 export { broker, engine, nats, presenceManager, redis } from './engine.js';
 export { channelProxy, clientProxy, grpcApi, namedProxy, proxies, proxy, rpc, rpcNamespace, rpcOptions } from './proxy.js';
-export { events, health, httpApi, httpServer, listenerSpec, log, node, prometheus, shutdown, websocket, workers, workerTimeout } from './server.js';
+export { admin, events, health, httpApi, httpServer, listenerSpec, log, node, prometheus, shutdown, websocket, workers, workerTimeout } from './server.js';
 export { emulation, httpStream, sse, uniGrpc, uniHttpStream, uniSse, uniWebsocket } from './transports.js';
 
 /** Top-level Centrifugo v6 sections (and flat keys) that Gyre accepts, with a warning, but does not support yet. */
 const UNTYPED_TOP_LEVEL = [
   'consumers',
   'webtransport',
-  'admin',
   'swagger',
   'debug',
   'dev',
@@ -72,6 +71,7 @@ export const configDefinition = section(
     uni_grpc: uniGrpc,
     health,
     prometheus,
+    admin,
     shutdown,
     node,
     events,

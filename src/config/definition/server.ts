@@ -96,6 +96,20 @@ export const prometheus = section(
   { untyped: ['instrument_http_handlers', 'recovered_publications_histogram', 'native_histograms'] },
 );
 
+/** `admin`. */
+export const admin = section(
+  {
+    enabled: bool(false, 'Serve the admin web UI and its API at handler_prefix.'),
+    password: str('', 'Password of the admin web UI (needed unless insecure).'),
+    secret: str('', 'Key that signs admin tokens, issued at login (needed unless insecure).'),
+    insecure: bool(false, 'No login: anyone who reaches the admin endpoints may use them (behind a firewall only).'),
+    handler_prefix: str('', 'Path prefix of the admin UI ("" = the UI at "/", its API under "/admin/").'),
+    external: bool(false, 'Serve admin on the public port even when http_server.internal_port is set.'),
+  },
+  'The admin web UI (served with the server API: on http_server.internal_port when set, unless external).',
+  { untyped: ['web_path', 'web_proxy_address'] },
+);
+
 /** `shutdown`. */
 export const shutdown = section({ timeout: duration('30s', 'How long a graceful shutdown may take.') }, 'Graceful shutdown.');
 
