@@ -21,6 +21,8 @@ import { REDIS_URL, serviceTest } from '../helpers/services.js';
 test('bench harness: a tiny S1 run produces deliveries and latency percentiles', { timeout: 90_000 }, async () => {
   const lines: string[] = [];
   const opts = defaultOptions(true, 4096, (l) => lines.push(l));
+  // No repeats of noisy steps: the suite runs beside other work, and a smoke test times nothing.
+  opts.noiseBudgetSeconds = 0;
   opts.scenarios = ['S1'];
   opts.servers = ['gyre', 'raw', 'sio'];
   opts.s1 = { subscribers: [20], stepSeconds: 0.5, maxSteps: 1, resolution: 2, http: true, fixedRates: [40], writeDelay: '5ms', httpBatchMs: 10 };
@@ -94,6 +96,8 @@ test('bench harness: a tiny S1 run produces deliveries and latency percentiles',
 serviceTest('bench harness: a tiny S5 run (one node vs two nodes over Redis) merges into earlier results', ['redis'], async () => {
   const lines: string[] = [];
   const opts = defaultOptions(true, 4096, (l) => lines.push(l));
+  // No repeats of noisy steps: the suite runs beside other work, and a smoke test times nothing.
+  opts.noiseBudgetSeconds = 0;
   opts.scenarios = ['S1'];
   opts.servers = ['gyre'];
   opts.s1 = { subscribers: [20], stepSeconds: 0.5, maxSteps: 1, resolution: 2, http: false, fixedRates: [40] };
