@@ -1,7 +1,7 @@
 /**
  * RPC routing: methods by name, and the seed's `verb:uri` methods (`get:news/123`,
- * `post:news/store`) mapped onto a fetch-style HTTP handler (`(Request) => Response`), so Hono or
- * any fetch-compatible router (Express through an adapter) serves them.
+ * `post:news/store`) mapped onto a fetch-style HTTP handler (`(Request, rpc) => Response`), so Hono
+ * or any fetch-compatible router (Express through an adapter) serves them, knowing who called.
  */
 import { Errors } from '../protocol/codes.js';
 import type { RPCRequest } from './requests.js';
@@ -10,8 +10,12 @@ import { RPCResponse } from './responses.js';
 /** Handles one RPC method; its return value is the RPC result data. */
 export type RpcMethod = (request: RPCRequest) => unknown;
 
-/** A fetch-style HTTP handler. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/**
+ * A fetch-style HTTP handler. Its second argument is the RPC request the HTTP request was made
+ * from: the caller (`user`, `client`, `meta`, ...) that a client cannot forge, since it is not in the
+ * HTTP request. Hono's `app.fetch` takes it as its bindings: `c.env.user` in a route.
+ */
+export type FetchHandler = (request: Request, rpc: RPCRequest) => Response | Promise<Response>;
 
 const HTTP_METHOD = /^(get|head|post|put|patch|delete):(.+)$/i;
 
@@ -29,7 +33,8 @@ export class RpcRouter {
 
   /**
    * Routes `verb:uri` methods to an HTTP handler: GET / HEAD send the RPC data as the query string,
-   * POST / PUT / PATCH / DELETE as a JSON body. The RPC result is the response's JSON object plus
+   * POST / PUT / PATCH / DELETE as a JSON body; the handler gets the RPC request as its second
+   * argument (who called). The RPC result is the response's JSON object plus
    * `code` (the HTTP status). A uri that leaves `baseUrl` (another origin, `..` above its path) is
    * not routed: such a method goes to the fallback, or gets error 104.
    */
@@ -102,7 +107,7 @@ export class RpcRouter {
     let response: Response;
     let text: string;
     try {
-      response = await this.httpHandler!(this.toHttpRequest(request.method, request.data));
+      response = await this.httpHandler!(this.toHttpRequest(request.method, request.data), request);
       text = await response.text();
     } catch (e) {
       return { code: 500, message: e instanceof Error ? e.message : String(e) };

@@ -10,7 +10,8 @@ import { Hono } from 'hono';
 import { Handlers, RpcRouter, type FetchHandler } from '../../src/index.js';
 import type { Outcome } from '../../src/handlers/answer.js';
 import type { RPCResponse } from '../../src/handlers/responses.js';
-import { captureLogger, requests, WARN } from './helpers.js';
+import type { RPCRequest } from '../../src/handlers/requests.js';
+import { captureLogger, context, requests, WARN } from './helpers.js';
 
 /** Calls `method` with `data` through the router as the rpc service; returns the answer. */
 async function call(router: RpcRouter, method: string, data: unknown = null): Promise<Outcome<RPCResponse>> {
@@ -129,6 +130,24 @@ describe('verb:uri onto a fetch handler', () => {
   test('an unknown route is the app’s 404', async () => {
     const data = (await dataOf(router, 'get:missing')) as { code: number };
     assert.equal(data.code, 404);
+  });
+
+  test('the handler gets the RPC request as its second argument: Hono routes read the caller from c.env', async () => {
+    const caller = new Hono<{ Bindings: RPCRequest }>();
+    caller.post('/whoami', async (c) => c.json({ user: c.env.user, client: c.env.client, meta: c.env.meta, method: c.env.method, body: await c.req.json() }));
+    const r = new RpcRouter().http(caller.fetch);
+    const { log } = captureLogger();
+    const request = requests.rpc(log, 'post:whoami', { x: 1 }, context({ user: 'alice', client: 'c-9', meta: { role: 'agent' } }));
+    const out = await new Handlers().service('rpc', r.service).run<'rpc'>(request, log);
+    assert.equal(out.kind, 'respond', JSON.stringify(out));
+    assert.deepEqual(out.kind === 'respond' && out.response.fields.data, {
+      user: 'alice',
+      client: 'c-9',
+      meta: { role: 'agent' },
+      method: 'post:whoami',
+      body: { x: 1 },
+      code: 200,
+    });
   });
 
   test('the HTTP request: method, URL under the base, JSON content type, body', async () => {
