@@ -4,7 +4,7 @@
  */
 import type { ConnectRow, MemoryRow, S5Result, S5Row, S5Setup, ScenarioResults, StepResult, SweepResult, Variant } from './scenarios.js';
 import { S5_LABEL, VARIANT_LABEL, workersOf } from './scenarios.js';
-import { bufferutilSection } from './bufferutil-result.js';
+import { abSections } from './ab-result.js';
 import { soakSection } from './soak-result.js';
 
 export interface RunMeta {
@@ -1006,7 +1006,7 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'npm run bench -- --scenario S6 --merge   # S6 (gyre serve --workers) only, into latest.json and this page',
     'npm run bench -- --scenario S6 --subscribers 5000 --workers 0,1,2   # S6 setups of your choice (partial.json)',
     'npm run bench -- --scenario S1 --servers gyre --write-delay 5ms --batch-ms 20   # other write_delay / batch window',
-    'node --expose-gc --import tsx bench/bufferutil-ab.ts   # bufferutil A/B (S1, 5,000 subscribers), then --render',
+    'node --expose-gc --import tsx bench/ab.ts --toggle prometheus   # A/B of one switch on S1 (prometheus, bufferutil), then --render',
     'node --import tsx bench/profile-summary.ts bench/results/profiles/S1-5000-gyre.cpuprofile   # top self time',
     'node --import tsx bench/heap-diff.ts gyre 3000      # heap per idle connection, by constructor',
     '```',
@@ -1123,7 +1123,7 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '## S6 fan-out with worker processes',
     '',
     ...s6Text(res, img),
-    ...bufferutilSection(),
+    ...abSections(),
     ...soakSection(),
     '## Method and caveats',
     '',
