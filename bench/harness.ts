@@ -28,6 +28,7 @@ import {
   type WorkerCommand,
   type WorkerReply,
 } from './common.js';
+import { ensureGyreBuild } from './gyre-build.js';
 import { Histogram } from './histogram.js';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -86,6 +87,7 @@ export class ServerProcess {
    * environment, `opts.label` names it in forwarded output.
    */
   static async start(kind: ServerKind, log: Log, opts: ServerStart = {}): Promise<ServerProcess> {
+    if (kind === 'gyre') ensureGyreBuild(log);
     const args = ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, SERVER_SCRIPT[kind]), ...(opts.args ?? [])];
     const child = spawn(process.execPath, args, {
       cwd: REPO_DIR,

@@ -22,11 +22,17 @@
  */
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { validateConfig } from '../../src/config/validate.js';
-import { createLogger } from '../../src/log.js';
-import { GyreServer } from '../../src/server.js';
 import { BENCH_API_KEY, BENCH_SECRET } from '../common.js';
+import { gyreModule } from '../gyre-build.js';
 import { runControl } from './control.js';
+
+// Gyre itself comes from the compiled build (dist/, what `npm start` runs; the harness rebuilds it
+// first), not through tsx: tsx's transform adds a `name` property to every arrow function kept in a
+// field (keepNames), 256 bytes of heap each, several per connection. GYRE_BENCH_FROM=src measures the
+// sources through tsx instead.
+const { validateConfig } = await gyreModule<typeof import('../../src/config/validate.js')>('config/validate.js');
+const { createLogger } = await gyreModule<typeof import('../../src/log.js')>('log.js');
+const { GyreServer } = await gyreModule<typeof import('../../src/server.js')>('server.js');
 
 const { values } = parseArgs({
   options: {
@@ -98,8 +104,8 @@ if (workers === 0) {
     port,
   );
 } else if (cluster.isWorker) {
-  const { runWorker } = await import('../../src/workers/worker.js');
-  const { WORKER_INDEX_ENV } = await import('../../src/workers/primary.js');
+  const { runWorker } = await gyreModule<typeof import('../../src/workers/worker.js')>('workers/worker.js');
+  const { WORKER_INDEX_ENV } = await gyreModule<typeof import('../../src/workers/primary.js')>('workers/primary.js');
   const server = await runWorker({ config, log: createLogger(config.log), index: Number(process.env[WORKER_INDEX_ENV] ?? '1') });
   process.on('message', (m: unknown) => {
     if (!isBench<BenchAsk>(m, 'ask')) return;
@@ -118,7 +124,7 @@ if (workers === 0) {
     })();
   });
 } else {
-  const { Primary } = await import('../../src/workers/primary.js');
+  const { Primary } = await gyreModule<typeof import('../../src/workers/primary.js')>('workers/primary.js');
   const log = createLogger(config.log);
   const primary = new Primary({ config, log, workers });
   const { port } = await primary.start();

@@ -21,7 +21,7 @@ import type { GyreNode } from '../node/node.js';
 import { MAX_INBOX, WebSocketCloses } from '../protocol/codes.js';
 import { OutFrame } from '../protocol/frame.js';
 import { checkOrigin, OriginCheck } from '../transport/origin.js';
-import { WebSocketTransport } from '../transport/websocket.js';
+import { WebSocketTransport, webSocketSettings, type WebSocketSettings } from '../transport/websocket.js';
 import { BROADCAST_CHANNEL, InternalSubscriber, messageOfPush, userChannel } from './channels.js';
 import { decodeEventMessage, encodeEventMessage } from './codec.js';
 import { EventConnection } from './connection.js';
@@ -76,6 +76,8 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
   private readonly users: UserBindings;
   private readonly broadcastSubscriber: InternalSubscriber;
   private readonly wss: WebSocketServer;
+  /** What every events connection's socket writer shares. */
+  private readonly socketSettings: WebSocketSettings;
   private readonly origins: OriginCheck;
   private own: Server | undefined;
   private pinger: NodeJS.Timeout | undefined;
@@ -94,6 +96,10 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
       else this.deliver(this.connections.values(), msg.event, msg.data);
     });
     const limit = this.config.message_size_limit;
+    this.socketSettings = webSocketSettings({
+      maxQueued: node.config.client.queue_max_size,
+      writeTimeout: node.config.websocket.write_timeout,
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: limit > 0 ? limit : UNLIMITED_MESSAGE_SIZE,
@@ -310,10 +316,7 @@ export class EventsServer<In extends object = AnyEvents, Out extends object = An
   // ---- connections ----
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const transport = new WebSocketTransport(ws, req, {
-      maxQueued: this.node.config.client.queue_max_size,
-      writeTimeout: this.node.config.websocket.write_timeout,
-    });
+    const transport = new WebSocketTransport(ws, req, this.socketSettings);
     const conn = new EventConnection(ws, transport, req, this.log, this.node.config.client);
     transport.onWriteFailure = (d) => {
       this.log.warn({ connection: conn.id, code: d.code }, 'events: connection too slow, closing');

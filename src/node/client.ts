@@ -68,17 +68,14 @@ export class Client implements SubscriptionOwner, NodeClient {
   private refreshRetryAt = 0;
 
   private state: State = 'connecting';
-  private readonly inbox: Command[] = [];
+  /** Commands waiting to run; replaced by a fresh array once empty (a used one keeps its capacity). */
+  private inbox: Command[] = [];
   /** Commands being processed now. */
   private running = 0;
   /** Most commands processed at once (`client.concurrency`; 1 = one after another). */
   private readonly concurrency: number;
   /** The last command started runs alone: connect, or anything before the connection is connected. */
   private alone = false;
-  private readonly commandDone = (): void => {
-    this.running--;
-    this.pump();
-  };
   /** Ms timestamps driven by the node's shared ticker. */
   private nextPingAt = 0;
   /**
@@ -87,8 +84,8 @@ export class Client implements SubscriptionOwner, NodeClient {
    */
   private pongDeadline = 0;
   private closeDeadline: number;
-  /** This connection's errors: counted against client.error_limit, a few log lines per interval. */
-  private readonly errors: ErrorBudget;
+  /** This connection's errors: counted against client.error_limit, a few log lines per interval (made at the first). */
+  private errors: ErrorBudget | undefined;
   /** Encodes this connection's replies and pushes, decodes its frames. */
   readonly codec: ProtocolCodec;
   /** The node's metrics, and its counters of this connection's transport (messages in and out by type). */
@@ -103,10 +100,6 @@ export class Client implements SubscriptionOwner, NodeClient {
     this.session = transport.emulation || transport.unidirectional ? randomUUID() : undefined;
     // A connection that never sends connect is dropped as stale.
     this.closeDeadline = Date.now() + node.config.client.stale_close_delay;
-    this.errors = new ErrorBudget(node.log, { client: this.id }, {
-      limit: node.config.client.error_limit,
-      interval: node.config.client.error_limit_interval,
-    });
     this.metrics = node.metrics;
     this.counters = node.metrics.transport(transport.name);
     this.counters.connects++;
@@ -224,8 +217,19 @@ export class Client implements SubscriptionOwner, NodeClient {
       const cmd = this.inbox.shift()!;
       this.alone = cmd.method === 'connect' || this.state === 'connecting';
       this.running++;
+      void this.runQueued(cmd);
+    }
+    if (this.inbox.length === 0) this.inbox = [];
+  }
+
+  /** Runs a command from the inbox, then starts what waits behind it. */
+  private async runQueued(cmd: Command): Promise<void> {
+    try {
       // dispatch answers every failure itself: it settles, never rejects.
-      void this.dispatch(cmd).then(this.commandDone, this.commandDone);
+      await this.dispatch(cmd);
+    } finally {
+      this.running--;
+      this.pump();
     }
   }
 
@@ -334,6 +338,8 @@ export class Client implements SubscriptionOwner, NodeClient {
 
   /** Logs an error through the budget; closes with 3509 when the client made too many. */
   private recordError(level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string, counts: boolean): void {
+    const client = this.node.config.client;
+    this.errors ??= new ErrorBudget(this.node.log, { client: this.id }, { limit: client.error_limit, interval: client.error_limit_interval });
     if (this.errors.record(level, fields, msg, counts)) this.close(Disconnects.tooManyErrors);
   }
 
@@ -667,7 +673,7 @@ export class Client implements SubscriptionOwner, NodeClient {
 
   private async cleanup(): Promise<void> {
     this.state = 'closed';
-    this.errors.flush();
+    this.errors?.flush();
     this.inbox.length = 0;
     this.node.unregister(this);
     await this.subs.dropAll();

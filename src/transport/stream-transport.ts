@@ -16,6 +16,7 @@ import { codecFor } from '../protocol/codecs.js';
 import { Disconnects, type Disconnect, type ProtocolError } from '../protocol/codes.js';
 import type { OutFrame } from '../protocol/frame.js';
 import type { Framing } from './stream-framing.js';
+import type { SocketWriterOwner } from './queued-writer.js';
 import { StreamWriter } from './stream-writer.js';
 
 /** How long a backed-up stream may go without draining before it is dropped (Centrifugo's write deadline). */
@@ -62,7 +63,7 @@ export interface StreamTransportOptions {
  * refused unidirectional connect, as the HTTP answer `connect_code_to_http_response` maps it to,
  * when enabled.
  */
-export class StreamTransport implements Transport {
+export class StreamTransport implements Transport, SocketWriterOwner {
   readonly name: StreamTransportName;
   readonly protocol: ProtocolName;
   readonly unidirectional: boolean;
@@ -86,20 +87,23 @@ export class StreamTransport implements Transport {
     this.unidirectional = !this.emulation;
     this.pongs = this.emulation;
     this.headers = req.headers;
-    this.writer = new StreamWriter(res, {
-      framing: options.framing,
-      maxQueued: options.maxQueued,
-      writeTimeout: STREAM_WRITE_TIMEOUT_MS,
-      writeDelay: options.writeDelay ?? 0,
-      onOverflow: () => {
-        if (!this.closing) this.onWriteFailure(Disconnects.slow);
-      },
-      onStall: () => {
-        if (!this.closing) this.onWriteFailure(Disconnects.writeError);
-      },
-    });
+    this.writer = new StreamWriter(
+      res,
+      { framing: options.framing, maxQueued: options.maxQueued, writeTimeout: STREAM_WRITE_TIMEOUT_MS, writeDelay: options.writeDelay ?? 0 },
+      this,
+    );
     res.once('close', () => this.writer.stop());
   }
+  /** @internal The writer's queue overflowed. */
+  writerOverflowed(): void {
+    if (!this.closing) this.onWriteFailure(Disconnects.slow);
+  }
+
+  /** @internal The response did not drain within the write timeout. */
+  writerStalled(): void {
+    if (!this.closing) this.onWriteFailure(Disconnects.writeError);
+  }
+
 
   send(frame: OutFrame): boolean {
     if (this.closing) return false;

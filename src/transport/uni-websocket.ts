@@ -24,6 +24,7 @@ import type { ConnectCommandParams } from '../protocol/types.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { checkOrigin, type OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
+import type { SocketWriterOwner } from './queued-writer.js';
 import { SocketWriter } from './socket-writer.js';
 import { cfConnectParam, DEFAULT_CONNECT_REQUEST_LIMIT } from './stream-http.js';
 import { isSlowClose } from './stream-transport.js';
@@ -46,7 +47,7 @@ export interface UniWebSocketOptions {
 }
 
 /** One unidirectional WebSocket connection as a {@link Transport}. */
-export class UniWebSocketTransport implements Transport, Flushable {
+export class UniWebSocketTransport implements Transport, Flushable, SocketWriterOwner {
   readonly name = 'uni_websocket';
   readonly protocol = 'json' as const;
   readonly unidirectional = true;
@@ -74,13 +75,7 @@ export class UniWebSocketTransport implements Transport, Flushable {
     private readonly options: UniWebSocketOptions,
   ) {
     this.headers = req.headers;
-    this.writer = new SocketWriter(ws, {
-      maxQueued: options.maxQueued,
-      writeTimeout: options.writeTimeout,
-      writeDelay: options.writeDelay ?? 0,
-      onOverflow: () => this.failWrite(Disconnects.slow),
-      onStall: () => this.failWrite(Disconnects.writeError),
-    });
+    this.writer = new SocketWriter(ws, options, this);
     ws.once('close', () => this.writer.stop());
     ws.on('pong', () => {
       this.awaitingPong = false;
@@ -157,6 +152,16 @@ export class UniWebSocketTransport implements Transport, Flushable {
     }, this.options.writeTimeout > 0 ? this.options.writeTimeout : CLOSE_HANDSHAKE_MS);
     timer.unref();
     ws.once('close', () => clearTimeout(timer));
+  }
+
+  /** @internal The writer's queue overflowed. */
+  writerOverflowed(): void {
+    this.failWrite(Disconnects.slow);
+  }
+
+  /** @internal The writer's socket did not drain within the write timeout. */
+  writerStalled(): void {
+    this.failWrite(Disconnects.writeError);
   }
 
   private failWrite(d: Disconnect): void {

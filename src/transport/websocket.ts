@@ -16,6 +16,7 @@ import type { ProtocolName } from '../protocol/codec.js';
 import type { OutFrame } from '../protocol/frame.js';
 import { checkOrigin, OriginCheck } from './origin.js';
 import type { ConnectionRateLimit } from './rate-limit.js';
+import type { SocketWriterOwner, SocketWriterSettings } from './queued-writer.js';
 import { SocketWriter } from './socket-writer.js';
 import type { Transport } from '../node/transport.js';
 
@@ -37,8 +38,29 @@ export interface WebSocketLimits {
   maxMessagesInFrame?: number;
 }
 
+/** What every WebSocket connection of one server shares, made once by {@link webSocketSettings}. */
+export interface WebSocketSettings {
+  readonly writer: SocketWriterSettings;
+  /** `websocket.write_timeout` (ms), also the wait for a close frame to leave; 0 = no limit. */
+  readonly writeTimeout: number;
+}
+
+/** The shared settings of a server's WebSocket connections. */
+export function webSocketSettings(limits: WebSocketLimits): WebSocketSettings {
+  const writeDelay = limits.writeDelay ?? 0;
+  return Object.freeze({
+    writer: Object.freeze({
+      maxQueued: limits.maxQueued,
+      writeTimeout: limits.writeTimeout,
+      writeDelay,
+      joinMessages: writeDelay > 0 ? joinLimit(limits.maxMessagesInFrame ?? DEFAULT_MAX_MESSAGES_IN_FRAME) : 0,
+    }),
+    writeTimeout: limits.writeTimeout,
+  });
+}
+
 /** One WebSocket connection as a {@link Transport}. */
-export class WebSocketTransport implements Transport {
+export class WebSocketTransport implements Transport, SocketWriterOwner {
   readonly name = 'websocket';
   readonly unidirectional = false;
   readonly emulation = false;
@@ -48,28 +70,36 @@ export class WebSocketTransport implements Transport {
   private closing = false;
   /**
    * Called when the peer cannot keep up: 3008 when its queue overflowed, 3009 when a backed-up
-   * socket did not drain within the write timeout. The owner closes the connection.
+   * socket did not drain within the write timeout; the owner closes the connection. Unset: the
+   * transport closes itself with that code.
    */
-  onWriteFailure: (disconnect: Disconnect) => void = (d) => this.close(d);
+  onWriteFailure: ((disconnect: Disconnect) => void) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     req: IncomingMessage,
-    private readonly limits: WebSocketLimits,
+    private readonly settings: WebSocketSettings,
     /** `centrifuge-protobuf` subprotocol (or `?cf_protocol=protobuf`): protobuf; else JSON. */
     readonly protocol: ProtocolName = 'json',
   ) {
     this.headers = req.headers;
-    const writeDelay = limits.writeDelay ?? 0;
-    this.writer = new SocketWriter(ws, {
-      maxQueued: limits.maxQueued,
-      writeTimeout: limits.writeTimeout,
-      writeDelay,
-      joinMessages: writeDelay > 0 ? joinLimit(limits.maxMessagesInFrame ?? DEFAULT_MAX_MESSAGES_IN_FRAME) : 0,
-      onOverflow: () => this.onWriteFailure(Disconnects.slow),
-      onStall: () => this.onWriteFailure(Disconnects.writeError),
-    });
+    this.writer = new SocketWriter(ws, settings.writer, this);
     ws.once('close', () => this.writer.stop());
+  }
+
+  /** @internal The writer's queue overflowed. */
+  writerOverflowed(): void {
+    this.writeFailed(Disconnects.slow);
+  }
+
+  /** @internal The writer's socket did not drain within the write timeout. */
+  writerStalled(): void {
+    this.writeFailed(Disconnects.writeError);
+  }
+
+  private writeFailed(d: Disconnect): void {
+    if (this.onWriteFailure !== undefined) this.onWriteFailure(d);
+    else this.close(d);
   }
 
   send(frame: OutFrame): boolean {
@@ -105,7 +135,7 @@ export class WebSocketTransport implements Transport {
       if (socket === null || socket.writableLength > 0) return terminate();
       timer = setTimeout(terminate, CLOSE_HANDSHAKE_MS);
       timer.unref();
-    }, this.limits.writeTimeout > 0 ? this.limits.writeTimeout : CLOSE_HANDSHAKE_MS);
+    }, this.settings.writeTimeout > 0 ? this.settings.writeTimeout : CLOSE_HANDSHAKE_MS);
     timer.unref();
     ws.once('close', () => clearTimeout(timer));
   }
@@ -115,10 +145,11 @@ export class WebSocketTransport implements Transport {
 export class WebSocketAcceptor {
   private readonly wss: WebSocketServer;
   private readonly origins: OriginCheck;
+  private readonly settings: WebSocketSettings;
 
   constructor(
     private readonly node: GyreNode,
-    private readonly config: WebsocketConfig,
+    config: WebsocketConfig,
     private readonly rate: ConnectionRateLimit,
   ) {
     this.wss = new WebSocketServer({
@@ -130,6 +161,12 @@ export class WebSocketAcceptor {
       handleProtocols: (offered) => (offered.has(PROTOBUF_SUBPROTOCOL) ? PROTOBUF_SUBPROTOCOL : false),
     });
     this.origins = new OriginCheck(node.config.client.allowed_origins, node.config.client.insecure);
+    this.settings = webSocketSettings({
+      maxQueued: node.config.client.queue_max_size,
+      writeTimeout: config.write_timeout,
+      writeDelay: node.config.client.write_delay,
+      maxMessagesInFrame: node.config.client.max_messages_in_frame,
+    });
   }
 
   /** Handles an HTTP upgrade request already routed to this transport's path. */
@@ -148,17 +185,7 @@ export class WebSocketAcceptor {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const protocol = ws.protocol === PROTOBUF_SUBPROTOCOL || queryProtocol(req) === 'protobuf' ? 'protobuf' : 'json';
-    const transport = new WebSocketTransport(
-      ws,
-      req,
-      {
-        maxQueued: this.node.config.client.queue_max_size,
-        writeTimeout: this.config.write_timeout,
-        writeDelay: this.node.config.client.write_delay,
-        maxMessagesInFrame: this.node.config.client.max_messages_in_frame,
-      },
-      protocol,
-    );
+    const transport = new WebSocketTransport(ws, req, this.settings, protocol);
     const client = new Client(this.node, transport);
     transport.onWriteFailure = (d) => {
       const why = d.code === Disconnects.slow.code ? 'outgoing queue full' : 'socket did not drain within websocket.write_timeout';

@@ -13,7 +13,8 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { OutFrame } from '../../src/protocol/frame.js';
-import { SocketWriter, type SocketWriterOptions } from '../../src/transport/socket-writer.js';
+import type { SocketWriterSettings } from '../../src/transport/queued-writer.js';
+import { SocketWriter } from '../../src/transport/socket-writer.js';
 import { FakeWebSocket, type FakeTcpSocket, type FakeWebSocketOptions } from '../helpers/fake-socket.js';
 import { once, until, withTimeout } from '../helpers/wait.js';
 
@@ -30,22 +31,27 @@ interface Harness {
   stalled: Promise<void>;
 }
 
-function harness(opts: Partial<Omit<SocketWriterOptions, 'onOverflow' | 'onStall'>> & FakeWebSocketOptions = {}): Harness {
+function harness(opts: Partial<SocketWriterSettings> & FakeWebSocketOptions = {}): Harness {
   const ws = new FakeWebSocket(opts);
   const calls = { overflow: 0, stall: 0 };
   let onStalled: () => void = () => {};
   const stalled = new Promise<void>((resolve) => (onStalled = resolve));
-  const writer = new SocketWriter(ws.asWebSocket(), {
-    maxQueued: opts.maxQueued ?? 1 << 20,
-    writeTimeout: opts.writeTimeout ?? 0,
-    ...(opts.writeDelay !== undefined && { writeDelay: opts.writeDelay }),
-    ...(opts.joinMessages !== undefined && { joinMessages: opts.joinMessages }),
-    onOverflow: () => calls.overflow++,
-    onStall: () => {
-      calls.stall++;
-      onStalled();
+  const writer = new SocketWriter(
+    ws.asWebSocket(),
+    {
+      maxQueued: opts.maxQueued ?? 1 << 20,
+      writeTimeout: opts.writeTimeout ?? 0,
+      ...(opts.writeDelay !== undefined && { writeDelay: opts.writeDelay }),
+      ...(opts.joinMessages !== undefined && { joinMessages: opts.joinMessages }),
     },
-  });
+    {
+      writerOverflowed: () => calls.overflow++,
+      writerStalled: () => {
+        calls.stall++;
+        onStalled();
+      },
+    },
+  );
   return { ws, writer, calls, stalled };
 }
 

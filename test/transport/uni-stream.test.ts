@@ -45,13 +45,11 @@ class FakeResponse extends EventEmitter {
 
 function writer(res: FakeResponse, maxQueued = 1 << 20, framing = new Framing('', '\n')) {
   const calls = { overflow: 0, stall: 0 };
-  const w = new StreamWriter(res.asResponse(), {
-    framing,
-    maxQueued,
-    writeTimeout: 0,
-    onOverflow: () => calls.overflow++,
-    onStall: () => calls.stall++,
-  });
+  const w = new StreamWriter(
+    res.asResponse(),
+    { framing, maxQueued, writeTimeout: 0 },
+    { writerOverflowed: () => calls.overflow++, writerStalled: () => calls.stall++ },
+  );
   return { w, calls };
 }
 
