@@ -77,6 +77,7 @@ export class EmulationStreamAcceptor extends StreamAcceptor<{ frame: Buffer; pro
       ...(endpoint.preamble !== undefined && { preamble: endpoint.preamble }),
       maxQueued: this.node.config.client.queue_max_size,
       writeDelay: this.node.config.client.write_delay,
+      replyWithoutQueue: this.node.config.client.reply_without_queue,
     });
     // Malformed (or empty) frames close the connection with 3501 on the 200 stream.
     client.handleFrame(first.frame);

@@ -25,7 +25,8 @@ class FlushGroup {
     this.dirty.push(writer);
     if (this.armed) return;
     this.armed = true;
-    if (this.delayMs > 0) setTimeout(this.run, this.delayMs);
+    // The timer does not keep a process alive: the sockets it writes to do, while they are open.
+    if (this.delayMs > 0) setTimeout(this.run, this.delayMs).unref();
     else setImmediate(this.run);
   }
 

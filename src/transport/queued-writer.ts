@@ -13,7 +13,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { OutFrame } from '../protocol/frame.js';
-import { scheduleFlushAfter, type Flushable } from './flush-scheduler.js';
+import { isReplyFrameType } from '../protocol/frame-types.js';
+import { scheduleFlush, scheduleFlushAfter, type Flushable } from './flush-scheduler.js';
 
 /**
  * How a writer behaves: one object shared by every connection of a transport (no per-connection
@@ -31,6 +32,11 @@ export interface SocketWriterSettings {
    * protobuf messages back to back; `Infinity` = no limit); 0 (default) or 1 = a frame per message.
    */
   readonly joinMessages?: number;
+  /**
+   * `client.reply_without_queue`: with a write delay, a queued reply (a frame of a command type)
+   * has the queue written at the end of the turn instead of after the delay.
+   */
+  readonly replyWithoutQueue?: boolean;
 }
 
 /** Who a writer reports its failures to (the connection's transport); the writer has stopped by then. */
@@ -49,6 +55,8 @@ export abstract class QueuedWriter implements Flushable {
   protected queuedBytes = 0;
   /** A flush is scheduled (end of this turn, or the write delay's timer). */
   private scheduled = false;
+  /** A reply asked for a flush at the end of this turn (`replyWithoutQueue`, with a write delay). */
+  private replyScheduled = false;
   /** The carrier is backed up: frames wait here until it drains. */
   protected waiting = false;
   private stopped = false;
@@ -56,12 +64,15 @@ export abstract class QueuedWriter implements Flushable {
   /** Made the first time the carrier backs up (most connections never do). */
   private onDrain: (() => void) | undefined;
   private readonly writeDelay: number;
+  /** Replies skip the write delay. */
+  private readonly repliesNow: boolean;
 
   constructor(
     protected readonly settings: SocketWriterSettings,
     private readonly owner: SocketWriterOwner,
   ) {
     this.writeDelay = settings.writeDelay ?? 0;
+    this.repliesNow = this.writeDelay > 0 && settings.replyWithoutQueue === true;
   }
 
   /** Bytes that left this queue but not the process yet. */
@@ -85,9 +96,15 @@ export abstract class QueuedWriter implements Flushable {
       return false;
     }
     this.queue.push(frame);
-    if (!this.scheduled && !this.waiting) {
+    if (this.waiting) return true;
+    if (!this.scheduled) {
       this.scheduled = true;
       scheduleFlushAfter(this, this.writeDelay);
+    }
+    if (this.repliesNow && !this.replyScheduled && isReplyFrameType(frame.type)) {
+      // The delayed flush stays scheduled: it finds the queue empty, or what came after the reply.
+      this.replyScheduled = true;
+      scheduleFlush(this);
     }
     return true;
   }
@@ -95,6 +112,7 @@ export abstract class QueuedWriter implements Flushable {
   /** Writes what is queued, in one write where possible, unless the carrier is backed up. */
   flush(): void {
     this.scheduled = false;
+    this.replyScheduled = false;
     if (this.stopped || this.waiting || this.queue.length === 0) return;
     if (!this.open()) return this.discard();
     if (this.backedUp()) return this.startWaiting();

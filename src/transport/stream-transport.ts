@@ -52,6 +52,8 @@ export interface StreamTransportOptions {
   readonly maxQueued: number;
   /** `client.write_delay` (ms): how long queued pushes may wait to be written together; 0 = to the end of the turn. */
   readonly writeDelay?: number;
+  /** `client.reply_without_queue` (emulation streams): with a write delay, replies do not wait for it. */
+  readonly replyWithoutQueue?: boolean;
   /** Unidirectional ones: answering a refused connect with an HTTP status. */
   readonly connectCodeToHttpResponse?: ConnectCodeToHttpResponseConfig;
 }
@@ -89,7 +91,13 @@ export class StreamTransport implements Transport, SocketWriterOwner {
     this.headers = req.headers;
     this.writer = new StreamWriter(
       res,
-      { framing: options.framing, maxQueued: options.maxQueued, writeTimeout: STREAM_WRITE_TIMEOUT_MS, writeDelay: options.writeDelay ?? 0 },
+      {
+        framing: options.framing,
+        maxQueued: options.maxQueued,
+        writeTimeout: STREAM_WRITE_TIMEOUT_MS,
+        writeDelay: options.writeDelay ?? 0,
+        replyWithoutQueue: options.replyWithoutQueue === true,
+      },
       this,
     );
     res.once('close', () => this.writer.stop());

@@ -36,6 +36,8 @@ export interface WebSocketLimits {
    * frame (-1 = no limit). Without one, each message has its own frame, as before.
    */
   maxMessagesInFrame?: number;
+  /** `client.reply_without_queue`: with a write delay, replies do not wait for it. */
+  replyWithoutQueue?: boolean;
 }
 
 /** What every WebSocket connection of one server shares, made once by {@link webSocketSettings}. */
@@ -54,6 +56,7 @@ export function webSocketSettings(limits: WebSocketLimits): WebSocketSettings {
       writeTimeout: limits.writeTimeout,
       writeDelay,
       joinMessages: writeDelay > 0 ? joinLimit(limits.maxMessagesInFrame ?? DEFAULT_MAX_MESSAGES_IN_FRAME) : 0,
+      replyWithoutQueue: limits.replyWithoutQueue === true,
     }),
     writeTimeout: limits.writeTimeout,
   });
@@ -166,6 +169,7 @@ export class WebSocketAcceptor {
       writeTimeout: config.write_timeout,
       writeDelay: node.config.client.write_delay,
       maxMessagesInFrame: node.config.client.max_messages_in_frame,
+      replyWithoutQueue: node.config.client.reply_without_queue,
     });
   }
 

@@ -261,6 +261,54 @@ describe('client.max_messages_in_frame', () => {
   });
 });
 
+describe('client.reply_without_queue', () => {
+  // A delay no test waits out: whatever arrives came without it.
+  let gyre: TestGyre;
+  before(async () => {
+    gyre = await gyreWith({ write_delay: '10m', reply_without_queue: true }, { http_stream: { enabled: true }, sse: { enabled: true } });
+  });
+
+  test('replies skip the write delay and take what was queued before them along, in order', async () => {
+    const ch = channel('replies-now');
+    // Connecting and subscribing finish: their replies did not wait for the 10 minutes.
+    const s = await recordedSubscriber(gyre, 'replies-now-user', ch);
+    await gyre.api('publish', { channel: ch, data: { queued: 'first' } });
+    // The publication now waits for the delay; a command's reply takes it along.
+    await s.sub.presenceStats();
+    assert.deepEqual(s.got, [{ queued: 'first' }], 'the publication queued before the reply was delivered before it');
+    const lines = s.pushFrames().flatMap(jsonLines);
+    const pub = lines.findIndex((l) => (JSON.parse(l) as { push?: { pub?: unknown } }).push?.pub !== undefined);
+    const reply = lines.findIndex((l) => (JSON.parse(l) as { presence_stats?: unknown }).presence_stats !== undefined);
+    assert.ok(pub >= 0 && reply > pub, `the publication, then the reply: ${lines.join(' | ')}`);
+  });
+
+  test('publications alone still wait for the delay', async () => {
+    const ch = channel('pushes-wait');
+    const s = await recordedSubscriber(gyre, 'pushes-wait-user', ch);
+    await gyre.api('publish', { channel: ch, data: { waits: true } });
+    // A second client's command is answered at once; the first client's publication is still queued.
+    const other = await recordedSubscriber(gyre, 'pushes-wait-other', channel('elsewhere'));
+    await other.sub.presenceStats();
+    assert.deepEqual(s.got, [], 'the publication waits for the write delay (or a reply on its own connection)');
+    await s.sub.presenceStats();
+    assert.deepEqual(s.got, [{ waits: true }]);
+  });
+
+  for (const variant of EMULATION_VARIANTS.filter((v) => !v.protobuf)) {
+    test(`over ${variant.label}: connect and subscribe are answered without the delay`, async () => {
+      const ch = channel(`replies-${variant.transport}`);
+      const { c } = emulationClient(variant, gyre.baseUrl, { token: await gyre.token(`replies-${variant.transport}`) });
+      clients.push(c);
+      const sub = c.newSubscription(ch);
+      const subscribed = once(sub, 'subscribed', `${variant.label} client subscribed despite a 10-minute write delay`);
+      c.connect();
+      sub.subscribe();
+      await subscribed;
+      c.disconnect();
+    });
+  }
+});
+
 describe('without a write delay (the default)', () => {
   test('each message has its own WebSocket frame, as before', async () => {
     const gyre = await gyreWith({ max_messages_in_frame: 3 });
@@ -286,5 +334,11 @@ describe('config', () => {
     assert.throws(() => validateConfig({ client: { write_delay: -1 } }), /client\.write_delay/);
     assert.throws(() => validateConfig({ client: { max_messages_in_frame: -2 } }), /client\.max_messages_in_frame: expected an integer >= -1/);
     assert.throws(() => validateConfig({ client: { max_messages_in_frame: 1.5 } }), /client\.max_messages_in_frame/);
+  });
+
+  test('reply_without_queue: off by default, a boolean', () => {
+    assert.equal(validateConfig({}).config.client.reply_without_queue, false);
+    assert.equal(validateConfig({ client: { reply_without_queue: true } }).config.client.reply_without_queue, true);
+    assert.throws(() => validateConfig({ client: { reply_without_queue: 'yes' } }), /client\.reply_without_queue/);
   });
 });

@@ -63,6 +63,10 @@ export const client = section(
       'With write_delay: most messages joined into one WebSocket frame (newline-separated JSON, or consecutive protobuf messages); -1 = no limit, 0 = 16.',
       { min: -1 },
     ),
+    reply_without_queue: bool(
+      false,
+      'With write_delay: replies to commands do not wait for the delay; a reply leaves at the end of its event-loop turn, with what was queued before it.',
+    ),
     error_limit: int(1000, 'Gyre: error replies a connection may get within error_limit_interval before it is closed with 3509; 0 = no limit.'),
     error_limit_interval: duration('10s', "Gyre: the interval of error_limit; a connection's error log lines come at most once per interval."),
     subscribe_to_user_personal_channel: section(
@@ -106,7 +110,6 @@ export const client = section(
       'connect_include_server_time',
       'insecure_skip_token_signature_verify',
       'user_id_http_header',
-      'reply_without_queue',
       'write_with_timer',
       'queue_shrink_delay',
       'queue_initial_cap',
