@@ -100,7 +100,14 @@ export class Primary {
 
   async start(): Promise<PrimaryReady> {
     await this.host.start();
+    // Frozen by the first setupPrimary / fork: chosen here, before them.
+    const accept = this.opts.config.worker_accept;
+    if (accept !== 'auto') cluster.schedulingPolicy = accept === 'workers' ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({ serialization: 'json' });
+    this.log.info(
+      { worker_accept: cluster.schedulingPolicy === cluster.SCHED_NONE ? 'workers' : 'primary' },
+      cluster.schedulingPolicy === cluster.SCHED_NONE ? 'workers accept connections from the shared socket' : 'the primary accepts connections and hands each to the next worker',
+    );
     for (const slot of this.slots) this.fork(slot);
     const timeout = this.opts.config.worker_timeout;
     if (timeout > 0) {

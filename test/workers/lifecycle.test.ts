@@ -106,6 +106,30 @@ describe('gyre serve --workers: lifecycle', () => {
     }
   });
 
+  test('worker_accept "workers": the workers accept from the shared socket (node:cluster SCHED_NONE), and serve as one', async () => {
+    const group = await startWorkers({ ...CONFIG, worker_accept: 'workers' });
+    try {
+      const policy = group.lines('workers accept connections from the shared socket');
+      assert.equal(policy.length, 1, 'the primary did not log that the workers accept');
+      assert.equal(policy[0]!['worker_accept'], 'workers');
+      const c = nodeAwareClient(group.wsUrl, { token: await group.token('accepting') });
+      const sub = c.c.newSubscription('accepted');
+      const got: unknown[] = [];
+      sub.on('publication', (ctx) => got.push(ctx.data));
+      const subscribed = once(sub, 'subscribed', 'the SDK client did not subscribe');
+      c.c.connect();
+      sub.subscribe();
+      await subscribed;
+      // Published through whichever worker takes the API request.
+      for (let i = 0; i < 4; i++) assert.equal((await group.api('publish', { channel: 'accepted', data: { i } }))['error'], undefined);
+      await until(() => got.length === 4, 'the client did not receive the 4 publications');
+      assert.deepEqual(got, [{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }]);
+      c.c.disconnect();
+    } finally {
+      await group.close();
+    }
+  });
+
   test('bad --workers values are refused', async () => {
     for (const bad of ['-1', 'x', '1.5']) {
       const res = await run(['serve', `--workers=${bad}`]);
@@ -114,7 +138,7 @@ describe('gyre serve --workers: lifecycle', () => {
     }
   });
 
-  test('config: workers is a count or "auto" (the number of cores); anything else is refused', () => {
+  test('config: workers is a count or "auto" (the number of cores), worker_accept one of auto / primary / workers; anything else is refused', () => {
     assert.equal(validateConfig({}).config.workers, 0);
     assert.equal(validateConfig({ workers: 3 }).config.workers, 3);
     assert.equal(validateConfig({ workers: 'auto' }).config.workers, availableParallelism());
@@ -126,6 +150,9 @@ describe('gyre serve --workers: lifecycle', () => {
         `workers: ${String(bad)} was accepted`,
       );
     }
+    assert.equal(validateConfig({}).config.worker_accept, 'auto');
+    assert.equal(validateConfig({ worker_accept: 'primary' }).config.worker_accept, 'primary');
+    assert.throws(() => validateConfig({ worker_accept: 'kernel' }), (e: unknown) => e instanceof ConfigError && /worker_accept/.test(e.message));
     assert.throws(
       () => validateConfig({ events: { hooks: ['start_everything=./x.js'] } }),
       (e: unknown) => e instanceof ConfigError && /events\.hooks\[0\].*unknown hook "start_everything"/.test(e.message),

@@ -22,14 +22,14 @@ import { channel } from './channel.js';
 import { client } from './client.js';
 import { broker, engine, presenceManager } from './engine.js';
 import { grpcApi, proxies, rpc } from './proxy.js';
-import { admin, events, health, httpApi, httpServer, log, node, prometheus, shutdown, websocket, workers, workerTimeout } from './server.js';
+import { admin, events, health, httpApi, httpServer, log, node, prometheus, shutdown, websocket, workerAccept, workers, workerTimeout } from './server.js';
 import { emulation, httpStream, sse, uniGrpc, uniHttpStream, uniSse, uniWebsocket } from './transports.js';
 
 export { channel, channelOptions, namespace, NAMESPACE_NAME_RE } from './channel.js';
 export { client, token, subscriptionToken } from './client.js';
 export { broker, engine, nats, presenceManager, redis } from './engine.js';
 export { channelProxy, clientProxy, grpcApi, namedProxy, proxies, proxy, rpc, rpcNamespace, rpcOptions } from './proxy.js';
-export { admin, events, health, httpApi, httpServer, listenerSpec, log, node, prometheus, shutdown, websocket, workers, workerTimeout } from './server.js';
+export { admin, events, health, httpApi, httpServer, listenerSpec, log, node, prometheus, shutdown, websocket, workerAccept, workers, workerTimeout } from './server.js';
 export { emulation, httpStream, sse, uniGrpc, uniHttpStream, uniSse, uniWebsocket } from './transports.js';
 
 /** Top-level Centrifugo v6 sections (and flat keys) that Gyre accepts, with a warning, but does not support yet. */
@@ -76,6 +76,7 @@ export const configDefinition = section(
     node,
     events,
     workers,
+    worker_accept: workerAccept,
     worker_timeout: workerTimeout,
   },
   'Configuration of Gyre, a real-time messaging server speaking the Centrifugo v6 protocol and configuration layout.',

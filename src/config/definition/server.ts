@@ -173,6 +173,13 @@ export const workers = countOrAuto(
   { max: 1024 },
 );
 
+/** `worker_accept`: who accepts the connections of `gyre serve --workers` (node:cluster's scheduling policy). */
+export const workerAccept = oneOf(
+  ['auto', 'primary', 'workers'],
+  'auto',
+  'Gyre: with workers, who accepts connections: "primary" hands each to the next worker (even spread; the primary spends CPU on every connection), "workers" lets them accept from the shared socket (cheaper per connection, spread by the kernel, less even); "auto" = Node\'s choice (NODE_CLUSTER_SCHED_POLICY, else "primary" except on Windows).',
+);
+
 /** `worker_timeout`: how long a worker may leave the primary unanswered. */
 export const workerTimeout = duration(
   '10s',
