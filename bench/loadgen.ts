@@ -1,7 +1,8 @@
 /**
  * A load-generator worker (forked by the orchestrator, IPC for commands): holds many raw WebSocket
  * clients (`ws`, no compression) speaking the protocol of the server under test:
- *   - Gyre: Centrifugo JSON protocol — connect with an HS256 token, subscribe, answer pings `{}` with `{}`;
+ *   - Gyre: Centrifugo JSON protocol — connect with an HS256 token and subscribe in one frame (as the
+ *     SDK sends them when its subscriptions exist before the socket opens), answer pings `{}` with `{}`;
  *     or its protobuf form (subprotocol `centrifuge-protobuf`, binary frames of varint-delimited
  *     messages): the same commands, pings an empty Reply (the byte 0x00) answered with an empty Command;
  *   - Socket.IO: Engine.IO v4 / Socket.IO v5 — open packet `0{…}`, `40` → `40{…}`, join rooms with an
@@ -443,7 +444,8 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
       let replies = 0;
       ev.on('open', () => {
         if (ws.protocol !== PROTOBUF_SUBPROTOCOL) return fail(new Error(`server chose subprotocol "${ws.protocol}"`));
-        ws.send(protobufConnectFrame(1, token));
+        // As the SDK: the subscribe commands go in the connect command's frame.
+        ws.send(Buffer.concat([protobufConnectFrame(1, token), protobufSubscribeFrame(2, channels)]));
       });
       ev.on('message', (data: Buffer, isBinary: boolean) => {
         if (!isBinary) return fail(new Error('text frame on a protobuf connection'));
@@ -459,14 +461,16 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
             if (m.empty) ws.send(PROTOBUF_PONG);
             continue; // a push
           }
-          if (m.id === 1) ws.send(protobufSubscribeFrame(2, channels));
-          else if (++replies === channels.length) return live();
+          if (m.id !== 1 && ++replies === channels.length) return live();
         }
       });
     } else if (cmd.server === 'gyre') {
       const token = tokens.get(index);
       let replies = 0;
-      ev.on('open', () => ws.send(JSON.stringify({ id: 1, connect: { token } })));
+      // As the SDK does when its subscriptions exist before the socket opens (centrifuge-js sends
+      // the connect command and the subscribe commands in one frame): one round trip, not two.
+      const first = [JSON.stringify({ id: 1, connect: { token } }), ...channels.map((channel, j) => JSON.stringify({ id: 2 + j, subscribe: { channel } }))].join('\n');
+      ev.on('open', () => ws.send(first));
       ev.on('message', (data: Buffer) => {
         for (const line of data.toString().split('\n')) {
           if (line === '') continue;
@@ -476,11 +480,7 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
             continue;
           }
           if (m.error !== undefined) return fail(new Error(`gyre error ${m.error.code} ${m.error.message}`));
-          if (m.id === 1) {
-            ws.send(channels.map((channel, j) => JSON.stringify({ id: 2 + j, subscribe: { channel } })).join('\n'));
-          } else if (++replies === channels.length) {
-            return live();
-          }
+          if (m.id !== 1 && ++replies === channels.length) return live();
         }
       });
     } else if (cmd.server === 'sio') {
