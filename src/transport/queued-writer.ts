@@ -55,7 +55,12 @@ export abstract class QueuedWriter implements Flushable {
   protected queuedBytes = 0;
   /** A flush is scheduled (end of this turn, or the write delay's timer). */
   private scheduled = false;
-  /** A reply asked for a flush at the end of this turn (`replyWithoutQueue`, with a write delay). */
+  /**
+   * `replyWithoutQueue` with a write delay: what the end-of-turn group flushes when a reply is
+   * queued (made at the first reply), apart from the delayed flush, which stays scheduled.
+   */
+  private replyFlush: Flushable | undefined;
+  /** The reply flush is scheduled for the end of this turn. */
   private replyScheduled = false;
   /** The carrier is backed up: frames wait here until it drains. */
   protected waiting = false;
@@ -104,7 +109,14 @@ export abstract class QueuedWriter implements Flushable {
     if (this.repliesNow && !this.replyScheduled && isReplyFrameType(frame.type)) {
       // The delayed flush stays scheduled: it finds the queue empty, or what came after the reply.
       this.replyScheduled = true;
-      scheduleFlush(this);
+      scheduleFlush(
+        (this.replyFlush ??= {
+          flush: () => {
+            this.replyScheduled = false;
+            this.writeQueued();
+          },
+        }),
+      );
     }
     return true;
   }
@@ -112,7 +124,10 @@ export abstract class QueuedWriter implements Flushable {
   /** Writes what is queued, in one write where possible, unless the carrier is backed up. */
   flush(): void {
     this.scheduled = false;
-    this.replyScheduled = false;
+    this.writeQueued();
+  }
+
+  private writeQueued(): void {
     if (this.stopped || this.waiting || this.queue.length === 0) return;
     if (!this.open()) return this.discard();
     if (this.backedUp()) return this.startWaiting();
