@@ -24,9 +24,13 @@ export class HttpProxyTransport implements ProxyTransport {
     let res: Response;
     let text: string;
     const abort = new AbortController();
+    // A timer of our own, held until the call ends: a signal from AbortSignal.timeout() that only
+    // AbortSignal.any() refers to can be garbage-collected before it fires (seen: a 200 ms proxy
+    // timeout that never came), and the call would then wait for the backend forever.
+    const timer = setTimeout(() => abort.abort(new DOMException(`no response within ${timeoutMs}ms`, 'TimeoutError')), timeoutMs);
+    timer.unref();
     try {
-      const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]);
-      res = await fetch(this.endpoint, { method: 'POST', headers, body: JSON.stringify(request), signal });
+      res = await fetch(this.endpoint, { method: 'POST', headers, body: JSON.stringify(request), signal: abort.signal });
       if (res.status !== 200) {
         abort.abort();
         throw new ProxyCallError(`HTTP status ${res.status}`);
@@ -35,6 +39,8 @@ export class HttpProxyTransport implements ProxyTransport {
     } catch (e) {
       if (e instanceof ProxyCallError) throw e;
       throw new ProxyCallError(failureReason(e, timeoutMs), { cause: e });
+    } finally {
+      clearTimeout(timer);
     }
     if (jsonTooDeep(text)) throw new ProxyCallError(`response JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     let body: unknown;

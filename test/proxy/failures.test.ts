@@ -7,12 +7,18 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Handlers, RPCResponse } from '../../src/handlers/index.js';
 import { startGyre, type TestGyre } from '../helpers/gyre.js';
 import { closeHttp, startBackend, type BackendKind, type TestBackend } from './helpers.js';
 import { listen } from '../helpers/wait.js';
 
 const INTERNAL = { code: 100, message: 'internal server error', temporary: true };
+
+/** A full garbage collection in this process (the server runs in it), without --expose-gc. */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -57,6 +63,23 @@ for (const kind of ['http', 'grpc'] as BackendKind[]) {
         assert.equal(logs[0]!['route'], 'rpc.proxy');
         // The same connection goes on working.
       } finally {
+        await gyre.close();
+      }
+    });
+
+    test('slow backend while the garbage collector runs: the timeout still fires (error 100)', async () => {
+      // Node 20 collects an AbortSignal.timeout() that only AbortSignal.any() refers to: the proxy
+      // call then waited for the backend forever. Collect garbage often while the call waits.
+      const gyre = await startGyre({
+        rpc: { proxy: { endpoint: backend.endpoint('rpc'), timeout: '200ms' }, without_namespace: { proxy_enabled: true } },
+      });
+      const collect = setInterval(collectGarbage, 20);
+      try {
+        const reply = await rawRpc(gyre, 'slow');
+        assert.deepEqual(reply['error'], INTERNAL);
+        assert.match(String(failureLogs(gyre)[0]?.['reason']), /no response within 200ms/);
+      } finally {
+        clearInterval(collect);
         await gyre.close();
       }
     });
