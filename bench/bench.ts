@@ -2,6 +2,7 @@
  * The harness as a library: scenario sizes, running the scenarios, writing the results (JSON, SVG,
  * BENCHMARKS.md). `bench/run.ts` is the command line; the smoke test calls {@link runBench} directly.
  */
+import { pinningEnabled } from './cpu-pinning.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
@@ -129,6 +130,7 @@ export async function runBench(opts: BenchOptions, command: string): Promise<Res
       cores: cpus().length,
       memoryGiB: totalmem() / 2 ** 30,
       platform: `${process.platform} ${process.arch}`,
+      ...(pinningEnabled() && { pinned: true }),
       openFileLimit: opts.maxConnectionsPerProcess + FD_MARGIN,
       loadAverageAtStart: loadStart,
       loadAverageAtEnd: [],

@@ -136,9 +136,17 @@ export function channelsOf(subs: Subscriptions, index: number): string[] {
 /** Clients per source address (well below the ~28k ephemeral ports of one address). */
 export const CLIENTS_PER_ADDRESS = 5000;
 
+/** How many source addresses there are: 127.0.0.2 … 127.0.247.251. */
+export const ADDRESS_COUNT = 62_000;
+
 export function sourceAddress(n: number): string {
-  const m = n % 62_000;
+  const m = n % ADDRESS_COUNT;
   return `127.0.${Math.floor(m / 250)}.${2 + (m % 250)}`;
+}
+
+/** The number of source address 127.0.`third`.`last` (the inverse of `sourceAddress`). */
+export function addressNumber(third: number, last: number): number {
+  return third * 250 + (last - 2);
 }
 
 // ---------------------------------------------------------------------------------------------------

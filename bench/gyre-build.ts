@@ -2,11 +2,14 @@
  * Which Gyre the benchmarks measure: the compiled build in dist/ (what `npm start` runs), kept
  * current by {@link ensureGyreBuild}, or the sources through tsx with GYRE_BENCH_FROM=src. tsx's
  * transform names every arrow function kept in a field (esbuild's keepNames: an own `name`
- * property, 256 bytes of heap each), which a user's server never pays.
+ * property, 256 bytes of heap each), which a user's server never pays. GYRE_BENCH_DIST=DIR measures
+ * another build instead (used as is, never rebuilt): to compare two versions, copy an earlier
+ * commit's dist/ to a folder inside the repository (so that node_modules/ resolves from it, e.g.
+ * `.bench-base/`) and alternate runs with and without the variable.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -18,7 +21,13 @@ export function gyreSource(): 'dist' | 'src' {
 
 /** Imports a Gyre module by its path under src/ written with `.js` (e.g. `server.js`). */
 export function gyreModule<T>(path: string): Promise<T> {
-  const file = gyreSource() === 'src' ? join(REPO_DIR, 'src', path.replace(/\.js$/, '.ts')) : join(REPO_DIR, 'dist', path);
+  const other = process.env['GYRE_BENCH_DIST'];
+  const file =
+    other !== undefined && other !== ''
+      ? join(resolve(REPO_DIR, other), path)
+      : gyreSource() === 'src'
+        ? join(REPO_DIR, 'src', path.replace(/\.js$/, '.ts'))
+        : join(REPO_DIR, 'dist', path);
   return import(pathToFileURL(file).href) as Promise<T>;
 }
 
@@ -47,7 +56,7 @@ let checked = false;
  * process builds at a time (a lock directory), the others wait for it and find it current.
  */
 export function ensureGyreBuild(log: (line: string) => void): void {
-  if (checked || gyreSource() === 'src') return;
+  if (checked || gyreSource() === 'src' || (process.env['GYRE_BENCH_DIST'] ?? '') !== '') return;
   const lock = join(REPO_DIR, '.bench-build.lock');
   const deadline = Date.now() + 120_000;
   while (isStale()) {

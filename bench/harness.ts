@@ -4,6 +4,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ import {
   channelFor,
   type ClientProtocol,
   type ClientTransport,
+  ADDRESS_COUNT,
+  addressNumber,
   CLIENTS_PER_ADDRESS,
   makePayload,
   nowUs,
@@ -28,6 +31,7 @@ import {
   type WorkerCommand,
   type WorkerReply,
 } from './common.js';
+import { pin } from './cpu-pinning.js';
 import { ensureGyreBuild } from './gyre-build.js';
 import { Histogram } from './histogram.js';
 
@@ -94,6 +98,7 @@ export class ServerProcess {
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(opts.env !== undefined && { env: { ...process.env, ...opts.env } }),
     });
+    pin(child.pid, 'server');
     const label = opts.label ?? `${kind} server`;
     let forwarded = 0;
     const forward = (line: string) => {
@@ -291,6 +296,7 @@ class Worker {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    pin(this.child.pid, 'client');
     this.child.on('message', (reply: WorkerReply) => {
       const p = this.pending.shift();
       if (p === undefined) return;
@@ -344,11 +350,39 @@ export interface ConnectResult {
   firstError?: string;
 }
 
+/**
+ * The first source-address number (see `sourceAddress`) after the highest one that has a TCP socket
+ * in any state (/proc/net/tcp); 0 when that is near the end of the range or /proc is not there.
+ */
+export function firstUnusedAddress(): number {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/tcp', 'latin1');
+  } catch {
+    return 0;
+  }
+  let highest = -1;
+  // "  12: 0200007F:9C40 0100007F:1F40 06 ...": local address, little-endian hex.
+  for (const m of text.matchAll(/^\s*\d+: ([0-9A-F]{2})([0-9A-F]{2})007F:/gm)) {
+    const last = parseInt(m[1]!, 16);
+    const third = parseInt(m[2]!, 16);
+    if (last < 2 || last >= 252) continue;
+    highest = Math.max(highest, addressNumber(third, last));
+  }
+  const next = highest + 1;
+  return next > ADDRESS_COUNT - 2000 ? 0 : next;
+}
+
 /** The load-generator workers. Clients are numbered globally; a range is split evenly over workers. */
 export class LoadGen {
   private readonly workers: Worker[];
-  /** Source-address numbers handed out so far (each server run gets fresh addresses). */
-  private addressNext = 0;
+  /**
+   * Source-address numbers handed out so far (each server run gets fresh addresses). The first is past
+   * every source address that still has a socket, so that a run started within a minute of another
+   * does not bind among the other's TIME_WAIT sockets (there, each bind searched thousands of taken
+   * ports, and the load generator's CPU per connection rose eightfold).
+   */
+  private addressNext = firstUnusedAddress();
   private addressBase = 0;
 
   constructor(

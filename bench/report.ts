@@ -16,6 +16,8 @@ export interface RunMeta {
   cores: number;
   memoryGiB: number;
   platform: string;
+  /** `--pin`: the server on CPU 0, the load generators on the other CPUs. */
+  pinned?: boolean;
   openFileLimit: number;
   loadAverageAtStart: number[];
   loadAverageAtEnd: number[];
@@ -1001,7 +1003,8 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'npm run bench -- --scenario S1,S3     # some scenarios only (bench/results/partial.json)',
     'npm run bench -- --scenario S5        # S5 only: replaces S5 in latest.json and on this page, keeps the others',
     'npm run bench -- --scenario S2 --merge   # same for any scenarios (default sizes, all servers)',
-    'npm run bench -- --profile            # + CPU profiles of the Gyre server (S1/S2 sweeps, S4) in bench/results/profiles/',
+    'npm run bench -- --profile            # + CPU profiles of the server (S1/S2 sweeps, S4) in bench/results/profiles/',
+    'npm run bench -- --pin                # the server on CPU 0, the load generators on the others (taskset)',
     'npm run bench -- --scenario S1 --subscribers 5000 --rates 40,80 --servers gyre,raw   # fixed rates, no search',
     'npm run bench -- --scenario S6 --merge   # S6 (gyre serve --workers) only, into latest.json and this page',
     'npm run bench -- --scenario S6 --subscribers 5000 --workers 0,1,2   # S6 setups of your choice (partial.json)',
@@ -1027,6 +1030,7 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     '',
     `- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB.toFixed(0)} GiB; ${m.platform}`,
     `- Node ${m.node}; open-file limit ${num(m.openFileLimit)} per process`,
+    ...(m.pinned === true ? ['- `--pin`: the server ran on CPU 0, the load generators and the harness on the other CPUs (`taskset`)'] : []),
     `- Load average (all processes on the machine) at start ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}`,
     `- Run time ${num(m.durationSeconds / 60, 1)} min; ${m.workers} load-generator processes; payload ${m.payloadBytes} bytes of JSON`,
     '',
@@ -1109,7 +1113,13 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'harness waited for the connect reply first); Socket.IO = WebSocket handshake + the Engine.IO open',
     'packet + Socket.IO connect + joining a room with an acknowledged event (socket.io-client holds',
     'emits until the connect is acknowledged); raw ws = handshake + one join message answered. Tokens are signed before the',
-    'clock starts; the load generators keep a fixed number of handshakes in flight. Their WebSocket',
+    'clock starts; the load generators keep a fixed number of handshakes in flight. Before the clock starts,',
+    '2,000 more clients connect and close (warm-up: a server that has run a while has its connect path compiled;',
+    'without it the first of the 10,000 connects, about 2 s of work, run interpreted and the rates moved by',
+    '±20% between runs). Every run starts past the source addresses that still hold sockets: binding among',
+    'a previous run\'s TIME_WAIT sockets made the load generator search for free ports, up to eight times',
+    'its normal CPU per connection. `--pin` puts the server on CPU 0 and the load generators on the other',
+    'CPUs (`taskset`), so that the two do not take each other\'s time. Their WebSocket',
     'client is a minimal one of their own (`bench/light-ws.ts`: a fixed key, the answer not checked,',
     'zero-masked frames), the same for every server: with the `ws` client they needed about as much',
     'CPU per connection as the servers and limited the rate (`BENCH_WS_CLIENT=ws` brings it back).',

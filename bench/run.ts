@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { ServerKind } from './common.js';
 import { ALL_SCENARIOS, ALL_SERVERS, consoleReport, defaultOptions, mergeResults, runBench, writeResults } from './bench.js';
 import { BENCH_DIR, REPO_DIR } from './harness.js';
+import { enablePinning } from './cpu-pinning.js';
 import type { Results } from './report.js';
 import type { ScenarioName } from './scenarios.js';
 
@@ -38,15 +39,16 @@ const { values } = parseArgs({
     payload: { type: 'string' },
     render: { type: 'boolean', default: false },
     merge: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: process.env['GYRE_BENCH_PIN'] === '1' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5,S6] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--workers 0,1,2] [--write-delay 20ms|none] [--batch-ms 10] [--render]\n' +
-      '  --subscribers / --rates: S1 and S6 sizes (--rates: exactly these rates, no search); --workers: the S6 setups\n' +
-      '  (0 = one process, N = gyre serve --workers N); --write-delay / --batch-ms: the S1 rows publishing through the\n' +
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5,S6] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--workers 0,1,2] [--write-delay 20ms|none] [--batch-ms 10] [--pin] [--render]\n' +
+      '  --subscribers / --rates: S1 and S6 sizes (--rates: exactly these rates, no search); --workers: the S4 and S6 setups\n' +
+      '  (0 = one process, N = gyre serve --workers N); --pin: the server on CPU 0, the load generators on the other CPUs; --write-delay / --batch-ms: the S1 rows publishing through the\n' +
       '  HTTP API on a server with client.write_delay (none: leave them out), one request each and in batches of that many ms;\n' +
       '  --no-http / --no-protobuf: leave out the S1 rows of Gyre publishing through its HTTP API / to protobuf clients;\n' +
       '  --no-streams: leave out the S1 rows of Gyre publishing to HTTP-streaming, SSE and mixed-transport clients;\n' +
@@ -120,10 +122,16 @@ if (values['no-protobuf']) opts.s1.protobuf = false;
 if (values['no-streams']) opts.s1.streams = false;
 if (values.subscribers !== undefined) opts.s1.subscribers = opts.s6.subscribers = values.subscribers.split(',').map(Number);
 if (values.rates !== undefined) opts.s1.fixedRates = opts.s6.fixedRates = values.rates.split(',').map(Number);
-if (values.workers !== undefined) opts.s6.workers = values.workers.split(',').map(Number);
+if (values.workers !== undefined) {
+  opts.s6.workers = values.workers.split(',').map(Number);
+  // S4: the one-process row always, plus a row per N > 0 (and no scheduling-policy variant).
+  opts.s4.workers = opts.s6.workers.filter((w) => w > 0);
+  opts.s4.schedNone = false;
+}
 if (values['write-delay'] !== undefined) opts.s1.writeDelay = values['write-delay'] === 'none' ? '' : values['write-delay'];
 if (values['batch-ms'] !== undefined) opts.s1.httpBatchMs = Number(values['batch-ms']);
 if (values.payload !== undefined) opts.payloadSize = Number(values.payload);
+if (values.pin) enablePinning();
 if (values.profile) {
   opts.profileDir = join(resultsDir, 'profiles');
   rmSync(opts.profileDir, { recursive: true, force: true });
@@ -181,5 +189,5 @@ const written = writeResults(out, {
 log(consoleReport(res));
 log(`\nfinished in ${(res.meta.durationSeconds / 60).toFixed(1)} min; wrote:\n${written.map((p) => `  ${p}`).join('\n')}`);
 if (opts.profileDir !== undefined) {
-  log(`CPU profiles of the Gyre server: ${opts.profileDir}/<scenario>/ (summary: node --import tsx bench/profile-summary.ts FILES)`);
+  log(`CPU profiles of the servers: ${opts.profileDir}/<scenario>/ (summary: node --import tsx bench/profile-summary.ts FILES)`);
 }

@@ -400,6 +400,20 @@ async function waitQuiet(maxMs: number): Promise<void> {
   }
 }
 
+/** S4: connections made and closed before the clock starts (their own source addresses), for N timed. */
+const s4WarmUp = (n: number) => Math.min(2000, Math.ceil(n / 5));
+
+/** Waits until the server holds `count` connections (its clients' closes processed); 15 s at most. */
+async function waitForConnections(server: ServerProcess, count: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { connections } = await server.stats();
+    if (connections === count) return;
+    if (Date.now() > deadline) throw new Error(`the server still holds ${connections} connections, expected ${count}, after 15 s`);
+    await sleep(50);
+  }
+}
+
 const ms = (us: number) => (Number.isFinite(us) ? us / 1000 : Number.NaN);
 
 function cpuPercent(a: ServerStats, b: ServerStats): number {
@@ -701,11 +715,11 @@ export class Bench {
   // -------------------------------------------------------------------------------------------------
 
   /**
-   * Runs `fn` under a CPU profile of the server when profiling is on and the server is Gyre; the
+   * Runs `fn` under a CPU profile of the server (any kind) when profiling is on; the
    * profile goes to <profileDir>/<name>.cpuprofile.
    */
   private async profiled<T>(server: ServerProcess, name: string, fn: () => Promise<T>): Promise<T> {
-    if (server.kind !== 'gyre' || this.opts.profileDir === undefined) return fn();
+    if (this.opts.profileDir === undefined) return fn();
     mkdirSync(this.opts.profileDir, { recursive: true });
     await server.profileStart();
     try {
@@ -978,9 +992,14 @@ export class Bench {
     }
     for (const { kind, variant } of setups) {
       for (let attempt = 1; ; attempt++) {
-        this.lg.newSession(n);
+        this.lg.newSession(n + s4WarmUp(n));
         const row = await this.withServer(kind, async (server) => {
-          await this.lg.prepare(kind, 0, n); // tokens are signed before the clock starts
+          await this.lg.prepare(kind, 0, n + s4WarmUp(n)); // tokens are signed before the clock starts
+          // Warm-up: the server's connect path compiled by the JIT before the clock starts, as in a
+          // server that has run a while (10,000 connects take 2 s here, the first ones interpreted).
+          await this.lg.connect(kind, server.port, n, n + s4WarmUp(n), subs, o.concurrencyPerWorker);
+          await this.lg.close();
+          await waitForConnections(server, 0);
           const s0 = await server.stats();
           const m0 = machineCpu();
           const self0 = process.cpuUsage();

@@ -9,7 +9,6 @@ import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, X509Cert
 import {
   compactVerify,
   createRemoteJWKSet,
-  decodeProtectedHeader,
   errors as joseErrors,
   type CompactJWSHeaderParameters,
   type CompactVerifyGetKey,
@@ -79,6 +78,29 @@ function base64url(text: string): Buffer | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   const buf = Buffer.from(text, 'base64url');
   return buf.toString('base64url') === text ? buf : null;
+}
+
+/**
+ * The protected header of a compact JWS (its first part: strict base64url of a JSON object), read
+ * without a library call: this runs on every connect.
+ */
+function protectedHeader(token: string): Record<string, unknown> {
+  const dot = token.indexOf('.');
+  const raw = dot > 0 ? base64url(token.slice(0, dot)) : null;
+  if (raw === null) throw new InvalidTokenError('malformed token');
+  return jsonObject(raw, 'malformed token', 'malformed token');
+}
+
+/** Bytes that must be a UTF-8 JSON object; else an InvalidTokenError with `notJson` / `notObject`. */
+function jsonObject(bytes: Uint8Array, notJson: string, notObject: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch (e) {
+    throw new InvalidTokenError(notJson, { cause: e });
+  }
+  if (!isJsonObject(value)) throw new InvalidTokenError(notObject);
+  return value;
 }
 
 /** Converts a Go (RE2) pattern to a JS RegExp: `(?P<name>` groups and leading `(?flags)`. */
@@ -224,16 +246,10 @@ class ConfiguredVerifier {
   /** Checks the signature and returns the decoded JSON payload. */
   async verifySignature(token: string): Promise<Record<string, unknown>> {
     if (typeof token !== 'string' || token === '') throw new InvalidTokenError('empty token');
-    let alg: unknown;
-    try {
-      const header = decodeProtectedHeader(token);
-      if (header.b64 !== undefined) throw new InvalidTokenError('"b64" header parameter is not supported');
-      if (header.crit !== undefined) throw new InvalidTokenError('"crit" header parameter is not supported');
-      alg = header.alg;
-    } catch (e) {
-      if (e instanceof InvalidTokenError) throw e;
-      throw new InvalidTokenError('malformed token', { cause: e });
-    }
+    const header = protectedHeader(token);
+    if (header.b64 !== undefined) throw new InvalidTokenError('"b64" header parameter is not supported');
+    if (header.crit !== undefined) throw new InvalidTokenError('"crit" header parameter is not supported');
+    const alg = header.alg;
     if (typeof alg !== 'string' || alg === '') throw new InvalidTokenError('missing "alg" header');
     if (!this.algorithms.has(alg)) throw new InvalidTokenError(`algorithm ${JSON.stringify(alg)} is not enabled`);
 
@@ -253,14 +269,7 @@ class ConfiguredVerifier {
       throw toTokenError(e);
     }
 
-    let claims: unknown;
-    try {
-      claims = JSON.parse(utf8.decode(payload));
-    } catch (e) {
-      throw new InvalidTokenError('payload is not UTF-8 JSON', { cause: e });
-    }
-    if (!isJsonObject(claims)) throw new InvalidTokenError('payload is not a JSON object');
-    return claims;
+    return jsonObject(payload, 'payload is not UTF-8 JSON', 'payload is not a JSON object');
   }
 
   /** The current key first, then the previous one while it is still accepted. */

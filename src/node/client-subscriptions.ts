@@ -63,6 +63,8 @@ export interface SubscriptionOwner {
 export class ClientSubscriptions {
   /** The connection's subscriptions by channel. */
   readonly byChannel = new Map<string, ClientSubscription>();
+  /** Whether a subscription of this connection has ever had an expiry (only then does `tick` look). */
+  private mayExpire = false;
 
   constructor(
     private readonly node: GyreNode,
@@ -130,6 +132,7 @@ export class ClientSubscriptions {
     if (token === '') throw new ProtocolException(Errors.badRequest);
     const claims = await checkSubscriptionToken(this.node.tokens, token, channel, this.owner.user, this.owner.id);
     sub.expireAt = claims.expireAt ?? 0;
+    this.noteExpiry(sub);
     return expiryFields(sub.expireAt);
   }
 
@@ -261,6 +264,7 @@ export class ClientSubscriptions {
       serverSide: spec.serverSide,
     });
     sub.expireAt = spec.expireAt ?? 0;
+    this.noteExpiry(sub);
     sub.refreshByServer = spec.refreshByServer === true;
     const channel = resolved.channel;
     this.byChannel.set(channel, sub);
@@ -359,7 +363,13 @@ export class ClientSubscriptions {
   // ---- expiry ----
 
   /** Called by the connection's tick: refreshes (sub_refresh handler) or ends expired subscriptions. */
+  private noteExpiry(sub: ClientSubscription): void {
+    if (sub.expireAt > 0) this.mayExpire = true;
+  }
+
   tick(now: number): void {
+    // Most connections never hold an expiring subscription: nothing to look at once a second.
+    if (!this.mayExpire) return;
     const nowSec = now / 1000;
     const closeDelay = this.node.config.client.expired_sub_close_delay / 1000;
     for (const sub of this.byChannel.values()) {
@@ -386,6 +396,7 @@ export class ClientSubscriptions {
         return;
       }
       sub.expireAt = expireAtSeconds(f.expireAt);
+      this.noteExpiry(sub);
       if (sub.expireAt > 0 && sub.expireAt * 1000 <= Date.now()) {
         this.node.log.info({ client: this.owner.id, channel: sub.channel }, 'sub_refresh handler: expiry in the past, subscription expired');
         await this.serverUnsubscribe(sub.channel, Unsubscribes.expired);

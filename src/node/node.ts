@@ -21,6 +21,7 @@ import { ChannelRules, type ResolvedChannel } from './channel-rules.js';
 import type { NodeClient } from './node-client.js';
 import { Hub, type ChannelTap, type HubSubscriber } from './hub.js';
 import { recoverFrom, type Recovery } from './recovery.js';
+import { UserIndex } from './user-index.js';
 import { Metrics, MessageType } from '../metrics/metrics.js';
 import { VERSION } from '../version.js';
 
@@ -105,7 +106,7 @@ export class GyreNode {
   readonly metrics: Metrics;
 
   private readonly clients = new Map<string, NodeClient>();
-  private readonly users = new Map<string, Set<NodeClient>>();
+  private readonly users = new UserIndex<NodeClient>();
   /** Emulated connections (http_stream, sse) by session id, once connected. */
   private readonly sessions = new Map<string, NodeClient>();
   /** Connections not yet connected (for stale checks and shutdown). */
@@ -230,12 +231,7 @@ export class GyreNode {
   register(client: NodeClient): void {
     this.pending.delete(client);
     this.clients.set(client.id, client);
-    let set = this.users.get(client.user);
-    if (set === undefined) {
-      set = new Set();
-      this.users.set(client.user, set);
-    }
-    set.add(client);
+    this.users.add(client.user, client);
     if (client.transport.emulation && client.session !== undefined) this.sessions.set(client.session, client);
   }
 
@@ -245,11 +241,7 @@ export class GyreNode {
     if (client.session !== undefined && this.sessions.get(client.session) === client) this.sessions.delete(client.session);
     if (this.clients.get(client.id) !== client) return;
     this.clients.delete(client.id);
-    const set = this.users.get(client.user);
-    if (set !== undefined) {
-      set.delete(client);
-      if (set.size === 0) this.users.delete(client.user);
-    }
+    this.users.delete(client.user, client);
   }
   /** Why this node cannot serve right now (its broker or presence server is unreachable), or undefined. */
   unavailable(): string | undefined {
@@ -267,16 +259,13 @@ export class GyreNode {
   }
 
   userClientCount(user: string): number {
-    return this.users.get(user)?.size ?? 0;
+    return this.users.count(user);
   }
 
   /** The connected clients of a user, optionally narrowed to one client id. */
   clientsOf(user: string, clientId = ''): NodeClient[] {
-    const set = this.users.get(user);
-    if (set === undefined) return [];
-    const out: NodeClient[] = [];
-    for (const c of set) if (clientId === '' || c.id === clientId) out.push(c);
-    return out;
+    const all = this.users.of(user);
+    return clientId === '' ? all : all.filter((c) => c.id === clientId);
   }
 
   client(clientId: string): NodeClient | undefined {

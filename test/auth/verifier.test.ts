@@ -190,6 +190,11 @@ describe('algorithms and malformed tokens', () => {
       `${h}..${s}`,
       `!!!.${p}.${s}`,
       `${b64url('not json')}.${p}.${s}`,
+      `${b64url('[1,2]')}.${p}.${s}`,
+      `${b64url('42')}.${p}.${s}`,
+      `${b64url('null')}.${p}.${s}`,
+      `${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')}.${p}.${s}`,
+      `${h}=.${p}.${s}`,
       `${h}.${p}.${s}x`,
       `${h}.${p}x.${s}`,
     ];
