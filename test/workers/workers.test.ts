@@ -6,7 +6,8 @@
  * endpoint's sendToUser crosses workers, HTTP-streaming commands posted to any worker reach the
  * session, `/api/info` lists each worker, `start_server` runs once in the primary and
  * `start_worker` once per worker. Then the faults: a worker killed with SIGKILL (the others'
- * clients see nothing, its clients reconnect and recover, the primary restarts it), a worker that
+ * clients see nothing but the leaves of its clients, its clients reconnect and recover, the primary
+ * restarts it), a worker that
  * stops answering (SIGSTOP) is replaced.
  */
 import assert from 'node:assert/strict';
@@ -91,8 +92,13 @@ async function onBothWorkers(user: string): Promise<[NodeAwareClient, NodeAwareC
   return [a!, b!];
 }
 
-async function subscribed(c: NodeAwareClient, channel: string): Promise<{ sub: Subscription; pubs: PublicationContext[] }> {
+async function subscribed(
+  c: NodeAwareClient,
+  channel: string,
+  listen: (sub: Subscription) => void = () => {},
+): Promise<{ sub: Subscription; pubs: PublicationContext[] }> {
   const sub = c.c.newSubscription(channel, { joinLeave: true });
+  listen(sub);
   const pubs: PublicationContext[] = [];
   sub.on('publication', (ctx) => pubs.push(ctx));
   const done = once(sub, 'subscribed', `subscription to ${channel} not confirmed`);
@@ -250,7 +256,16 @@ describe('gyre serve --workers 2 (embedded engine)', () => {
   test('a worker killed with SIGKILL: the other worker’s clients see nothing, its clients reconnect and recover, it is restarted', async () => {
     const [a, b] = await onBothWorkers('survivor');
     const sa = await subscribed(a, 'durable');
-    const sb = await subscribed(b, 'durable');
+    const aJoins: string[] = [];
+    const aLeaves: string[] = [];
+    const bJoins: string[] = [];
+    sa.sub.on('join', (ctx) => aJoins.push(ctx.info.client));
+    sa.sub.on('leave', (ctx) => aLeaves.push(ctx.info.client));
+    const sb = await subscribed(b, 'durable', (sub) => sub.on('join', (ctx) => bJoins.push(ctx.info.client)));
+    // A subscriber hears its own join too: b's first is b's client.
+    await until(() => bJoins.length >= 1, 'b did not hear its own join');
+    const bBefore = bJoins[0]!;
+    await until(() => aJoins.includes(bBefore), 'a did not see b join');
     const aEvents: string[] = [];
     a.c.on('disconnected', () => aEvents.push('disconnected'));
     a.c.on('connecting', () => aEvents.push('connecting'));
@@ -272,6 +287,13 @@ describe('gyre serve --workers 2 (embedded engine)', () => {
     await until(() => sa.pubs.length >= 2, 'a did not get the publications');
     assert.deepEqual(sa.pubs.map((p) => p.data), [{ n: 1 }, { n: 2 }]);
     assert.deepEqual(aEvents, [], 'the client on the other worker was disturbed');
+    // b's connection ended with its worker: the primary announces its leave, once, and b's new
+    // connection joins again.
+    await until(() => aLeaves.includes(bBefore), 'a got no leave for the client of the killed worker');
+    await until(() => aJoins.filter((c) => c !== bBefore).length >= 2, 'a did not see b join again (with a new client)');
+    const presence = (await group.api('presence', { channel: 'durable' })).result?.presence as Record<string, unknown>;
+    assert.ok(!(bBefore in presence), 'presence still lists the client of the killed worker');
+    assert.deepEqual(aLeaves, [bBefore]);
     const exit = await group.waitLog((l) => l.msg === 'worker exited unexpectedly' && l['pid'] === pid, 'the primary did not log the exit');
     assert.equal(exit['signal'], 'SIGKILL');
     await group.waitLog((l) => l.msg === 'worker listening' && l['worker'] === index, 'the worker was not restarted', undefined, from);

@@ -3,7 +3,7 @@
  * the memory engine): one memory broker and one memory presence manager for every worker, so the
  * workers act as one server. Each worker's channel subscriptions decide which channel events it is
  * sent; control messages are relayed between workers. A worker that goes away takes its
- * subscriptions and its clients' presence with it.
+ * subscriptions and its clients' presence with it, and the leaves of its clients are announced.
  *
  * Flow control: events and control messages for a worker queue in its {@link Outbox}, bounded in
  * bytes. When a worker does not keep up, the events of a channel that no longer fit are dropped
@@ -19,6 +19,7 @@ import { MemoryBroker } from '../memory/broker.js';
 import { MemoryPresenceManager } from '../memory/presence.js';
 import { decodeEvent, decodeInfo, encodeInfo, encodeJoinLeave, encodePublication, encodePublicationBody } from '../wire.js';
 import type { EngineRequest, HistoryAnswer, PrimaryMessage, PublishAnswer, ResponseError, WorkerMessage } from './messages.js';
+import { ChannelClients } from './channel-clients.js';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type IpcEndpoint, type OutboxLimits } from './outbox.js';
 
 export interface EngineHostOptions {
@@ -34,6 +35,8 @@ export class EngineHost {
   private readonly nodes = new Map<string, HostedWorker>();
   private readonly workers = new Set<HostedWorker>();
   private readonly limits: OutboxLimits;
+  /** Shutting down: workers detached now get no leaves announced (every worker is going). */
+  private closing = false;
 
   constructor(
     private readonly log: Logger,
@@ -58,6 +61,7 @@ export class EngineHost {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const w of [...this.workers]) w.detach();
     await this.broker.close();
     await this.presence.close();
@@ -70,10 +74,16 @@ export class EngineHost {
     switch (rq.op) {
       case 'publish':
         return this.publishFor(rq);
-      case 'join':
-        return this.broker.publishJoin(rq.ch, decodeInfo(rq.info));
-      case 'leave':
-        return this.broker.publishLeave(rq.ch, decodeInfo(rq.info));
+      case 'join': {
+        const info = decodeInfo(rq.info);
+        worker.joined.set(rq.ch, info.client, rq.info);
+        return this.broker.publishJoin(rq.ch, info);
+      }
+      case 'leave': {
+        const info = decodeInfo(rq.info);
+        worker.joined.delete(rq.ch, info.client);
+        return this.broker.publishLeave(rq.ch, info);
+      }
       case 'subscribe':
         this.subscribe(worker, rq.ch);
         return Promise.resolve();
@@ -85,10 +95,10 @@ export class EngineHost {
       case 'removeHistory':
         return this.broker.removeHistory(rq.ch);
       case 'addPresence':
-        worker.presenceAdded(rq.ch, rq.client, rq.info);
+        worker.present.set(rq.ch, rq.client, rq.info);
         return this.presence.addPresence(rq.ch, rq.client, decodeInfo(rq.info));
       case 'removePresence':
-        worker.presenceRemoved(rq.ch, rq.client);
+        worker.present.delete(rq.ch, rq.client);
         return this.presence.removePresence(rq.ch, rq.client, rq.user);
       case 'presence':
         return this.presence.presence(rq.ch).then((m) => [...m].map(([client, info]) => [client, encodeInfo(info)]));
@@ -122,12 +132,29 @@ export class EngineHost {
     for (const w of this.workers) if (w !== from) w.control(message);
   }
 
-  /** @internal */
-  forget(worker: HostedWorker, channels: Iterable<string>, presence: Iterable<[string, string, string]>, node: string | undefined): void {
+  /**
+   * @internal A worker is gone: its subscriptions, its clients' presence and its node are forgotten,
+   * and a leave is announced to the other workers for each of its clients that had announced a join
+   * (their connections ended with the worker, so nobody else would).
+   */
+  forget(worker: HostedWorker): void {
     this.workers.delete(worker);
-    for (const ch of channels) this.unsubscribe(worker, ch);
-    for (const [ch, client, user] of presence) void this.presence.removePresence(ch, client, user);
-    if (node !== undefined && this.nodes.get(node) === worker) this.nodes.delete(node);
+    for (const ch of [...worker.channels]) this.unsubscribe(worker, ch);
+    for (const [ch, client, info] of worker.present.entries()) void this.presence.removePresence(ch, client, userOf(info));
+    if (this.closing) return this.forgetNode(worker);
+    let leaves = 0;
+    for (const [ch, , info] of worker.joined.entries()) {
+      leaves++;
+      void this.broker.publishLeave(ch, decodeInfo(info)).catch((e: unknown) => {
+        this.log.warn({ worker: worker.name, channel: ch, err: e }, 'leave of a gone worker\'s client not announced');
+      });
+    }
+    if (leaves > 0) this.log.info({ worker: worker.name, leaves }, 'announced the leaves of a gone worker\'s clients');
+    this.forgetNode(worker);
+  }
+
+  private forgetNode(worker: HostedWorker): void {
+    if (worker.node !== undefined && this.nodes.get(worker.node) === worker) this.nodes.delete(worker.node);
   }
 
   private register(worker: HostedWorker, node: string): void {
@@ -200,7 +227,10 @@ export class HostedWorker {
   readonly channels = new Set<string>();
   /** The node id the worker's control bus runs as. */
   node: string | undefined;
-  private readonly presence = new Map<string, Map<string, string>>();
+  /** The worker's clients in channels' presence. */
+  readonly present = new ChannelClients();
+  /** The worker's clients whose join was announced and whose leave was not yet. */
+  readonly joined = new ChannelClients();
   private readonly outbox: Outbox<PrimaryMessage>;
   /** Channels whose events were dropped; told to the worker once there is room. */
   private lost: Set<string> | undefined;
@@ -231,32 +261,12 @@ export class HostedWorker {
     }
   }
 
-  /** The worker is gone: forget its subscriptions, its clients' presence and its node. */
+  /** The worker is gone: forget its subscriptions, its clients' presence and its node; announce their leaves. */
   detach(): void {
     if (this.detached) return;
     this.detached = true;
     this.outbox.close();
-    const entries: Array<[string, string, string]> = [];
-    for (const [ch, clients] of this.presence) for (const [client, info] of clients) entries.push([ch, client, userOf(info)]);
-    this.host.forget(this, [...this.channels], entries, this.node);
-  }
-
-  /** @internal */
-  presenceAdded(channel: string, client: string, info: string): void {
-    let m = this.presence.get(channel);
-    if (m === undefined) {
-      m = new Map();
-      this.presence.set(channel, m);
-    }
-    m.set(client, info);
-  }
-
-  /** @internal */
-  presenceRemoved(channel: string, client: string): void {
-    const m = this.presence.get(channel);
-    if (m === undefined) return;
-    m.delete(client);
-    if (m.size === 0) this.presence.delete(channel);
+    this.host.forget(this);
   }
 
   /** @internal A channel event for the worker. */
