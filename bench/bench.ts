@@ -83,7 +83,7 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
         s2: { clients: 10_000, stepSeconds: 2, maxSteps: 7, resolution: 1.25, startRate: 8000 },
         // 50k connections need 3 processes under a 20k open-file limit.
         s3: { counts: [10_000, 50_000], workers: 3 },
-        s4: { clients: 10_000, concurrencyPerWorker: 128, workers: [1, 2], schedNone: true },
+        s4: { clients: 10_000, concurrencyPerWorker: 128, workers: [1, 2], schedNone: true, rounds: 3 },
         s5: { subscribers: 2000, stepSeconds: 2, maxSteps: 6, resolution: 1.25, http: true, redisUrl: BENCH_REDIS_URL },
         s6: {
           subscribers: [5000, 20_000],

@@ -293,7 +293,8 @@ class Worker {
   constructor(readonly id: number) {
     this.child = fork(join(BENCH_DIR, 'loadgen.ts'), [], {
       cwd: REPO_DIR,
-      execArgv: ['--import', 'tsx'],
+      // GYRE_BENCH_LOADGEN_PROFILE=DIR: a V8 CPU profile of each load generator, written when it exits.
+      execArgv: ['--import', 'tsx', ...loadgenProfileArgs()],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     pin(this.child.pid, 'client');
@@ -371,6 +372,11 @@ export function firstUnusedAddress(): number {
   }
   const next = highest + 1;
   return next > ADDRESS_COUNT - 2000 ? 0 : next;
+}
+
+function loadgenProfileArgs(): string[] {
+  const dir = process.env['GYRE_BENCH_LOADGEN_PROFILE'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 /** The load-generator workers. Clients are numbered globally; a range is split evenly over workers. */

@@ -40,15 +40,16 @@ const { values } = parseArgs({
     render: { type: 'boolean', default: false },
     merge: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: process.env['GYRE_BENCH_PIN'] === '1' },
+    rounds: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5,S6] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--workers 0,1,2] [--write-delay 20ms|none] [--batch-ms 10] [--pin] [--render]\n' +
+    'usage: npm run bench -- [--quick] [--scenario S1,S2,S3,S4,S5,S6] [--servers gyre,raw,sio] [--profile] [--no-http] [--no-protobuf] [--no-streams] [--no-markdown] [--merge] [--subscribers 1000,5000] [--rates 10,20] [--payload BYTES] [--workers 0,1,2] [--write-delay 20ms|none] [--batch-ms 10] [--pin] [--rounds 3] [--render]\n' +
       '  --subscribers / --rates: S1 and S6 sizes (--rates: exactly these rates, no search); --workers: the S4 and S6 setups\n' +
-      '  (0 = one process, N = gyre serve --workers N); --pin: the server on CPU 0, the load generators on the other CPUs; --write-delay / --batch-ms: the S1 rows publishing through the\n' +
+      '  (0 = one process, N = gyre serve --workers N); --pin: the server on CPU 0, the load generators on the other CPUs; --rounds N: S4 rounds (median reported); --write-delay / --batch-ms: the S1 rows publishing through the\n' +
       '  HTTP API on a server with client.write_delay (none: leave them out), one request each and in batches of that many ms;\n' +
       '  --no-http / --no-protobuf: leave out the S1 rows of Gyre publishing through its HTTP API / to protobuf clients;\n' +
       '  --no-streams: leave out the S1 rows of Gyre publishing to HTTP-streaming, SSE and mixed-transport clients;\n' +
@@ -131,6 +132,11 @@ if (values.workers !== undefined) {
 if (values['write-delay'] !== undefined) opts.s1.writeDelay = values['write-delay'] === 'none' ? '' : values['write-delay'];
 if (values['batch-ms'] !== undefined) opts.s1.httpBatchMs = Number(values['batch-ms']);
 if (values.payload !== undefined) opts.payloadSize = Number(values.payload);
+if (values.rounds !== undefined) {
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1, not "${values.rounds}"`);
+  opts.s4.rounds = rounds;
+}
 if (values.pin) enablePinning();
 if (values.profile) {
   opts.profileDir = join(resultsDir, 'profiles');

@@ -151,7 +151,8 @@ export interface BenchOptions {
    * `workers`: also measure Gyre as `gyre serve --workers N` for each N; `schedNone`: and with 2
    * workers under NODE_CLUSTER_SCHED_POLICY=none (`gyre-w2-none`).
    */
-  s4: { clients: number; concurrencyPerWorker: number; workers?: number[]; schedNone?: boolean };
+  /** S4; `rounds`: each setup measured this many times, rounds interleaved, the median reported (default 1). */
+  s4: { clients: number; concurrencyPerWorker: number; workers?: number[]; schedNone?: boolean; rounds?: number };
   /**
    * S6: S1's fan-out (one channel, in-process publishing, JSON WebSocket subscribers) on Gyre as
    * one process (0) and as `gyre serve --workers N`, for each subscriber count. A count above what
@@ -310,6 +311,15 @@ export interface ConnectRow {
   /** Other processes on the machine, % of one core. */
   otherCpu: number;
   firstError?: string;
+  /** Measured in several rounds: this row is the round of median rate; every round's figures, in order. */
+  rounds?: { perSec: number[]; serverCpuPerConnUs: number[] };
+}
+
+/** The round of median rate (the lower middle one of an even count), with every round's figures. */
+export function medianRound(rows: readonly ConnectRow[]): ConnectRow {
+  const byRate = [...rows].sort((a, b) => a.perSec - b.perSec);
+  const median = byRate[Math.floor((byRate.length - 1) / 2)]!;
+  return { ...median, rounds: { perSec: rows.map((r) => r.perSec), serverCpuPerConnUs: rows.map((r) => r.serverCpuPerConnUs) } };
 }
 
 /** S5 setups: one node with either engine, two nodes over Redis (publishing on A, or via B's HTTP API). */
@@ -990,75 +1000,86 @@ export class Bench {
       for (const w of o.workers ?? []) if (w > 0) setups.push({ kind, variant: workersVariant(w) });
       if (o.schedNone === true) setups.push({ kind, variant: 'gyre-w2-none' });
     }
-    for (const { kind, variant } of setups) {
-      for (let attempt = 1; ; attempt++) {
-        this.lg.newSession(n + s4WarmUp(n));
-        const row = await this.withServer(kind, async (server) => {
-          await this.lg.prepare(kind, 0, n + s4WarmUp(n)); // tokens are signed before the clock starts
-          // Warm-up: the server's connect path compiled by the JIT before the clock starts, as in a
-          // server that has run a while (10,000 connects take 2 s here, the first ones interpreted).
-          await this.lg.connect(kind, server.port, n, n + s4WarmUp(n), subs, o.concurrencyPerWorker);
-          await this.lg.close();
-          await waitForConnections(server, 0);
-          const s0 = await server.stats();
-          const m0 = machineCpu();
-          const self0 = process.cpuUsage();
-          const c = await this.profiled(server, `S4-${n}-${variant}-attempt${attempt}`, () =>
-            this.lg.connect(kind, server.port, 0, n, subs, o.concurrencyPerWorker),
-          );
-          const s1 = await server.stats();
-          const m1 = machineCpu();
-          const self = process.cpuUsage(self0);
-          const serverCpu = cpuPercent(s0, s1);
-          const loadgenCpu = (c.cpuUs / (c.seconds * 1e6)) * 100;
-          const ticks = Math.max(1, m1.total - m0.total);
-          const wallUs = s1.wallUs - s0.wallUs;
-          const otherCpu = Math.max(
-            0,
-            ((m1.busy - m1.irq - (m0.busy - m0.irq)) / ticks) * CORES * 100 -
-              serverCpu -
-              (c.cpuUs / wallUs) * 100 -
-              ((self.user + self.system) / wallUs) * 100,
-          );
-          const r: ConnectRow = {
-            variant,
-            clients: n,
-            connected: c.connected,
-            failed: c.failed,
-            seconds: c.seconds,
-            perSec: c.connected / c.seconds,
-            setupP50: ms(c.setup.percentile(50)),
-            setupP99: ms(c.setup.percentile(99)),
-            serverCpu,
-            serverCpuPerConnUs: (s1.cpuUserUs - s0.cpuUserUs + s1.cpuSystemUs - s0.cpuSystemUs) / Math.max(1, c.connected),
-            ...(s0.perProcessUs !== undefined &&
-              s1.perProcessUs?.length === s0.perProcessUs.length && {
-                processCpuPerConnUs: s1.perProcessUs.map((u, i) => (u - s0.perProcessUs![i]!) / Math.max(1, c.connected)),
-              }),
-            loadgenCpu,
-            otherCpu,
-            ...(c.firstError !== undefined && { firstError: c.firstError }),
-          };
-          this.log(
-            `  S4 ${VARIANT_LABEL[variant]}: ${c.connected}/${n} subscribed in ${c.seconds.toFixed(2)} s → ${Math.round(r.perSec)} conn/s ` +
-              `(setup p50 ${r.setupP50.toFixed(1)} ms, p99 ${r.setupP99.toFixed(1)} ms, server CPU ${r.serverCpu.toFixed(0)}% = ` +
-              `${r.serverCpuPerConnUs.toFixed(0)} µs/conn` +
-              (r.processCpuPerConnUs !== undefined ? ` (primary ${r.processCpuPerConnUs.map((u) => u.toFixed(0)).join(' + ')})` : '') +
-              `, loadgen CPU ${r.loadgenCpu.toFixed(0)}%, others ${otherCpu.toFixed(0)}%)` +
-              (c.failed > 0 ? `, ${c.failed} failed: ${c.firstError ?? ''}` : ''),
-          );
-          return r;
-        }, workersStart(variant));
-        if (row.otherCpu > NOISY_CPU && attempt < 3 && this.noiseSpentMs < this.opts.noiseBudgetSeconds * 1000) {
-          const t0 = Date.now();
-          this.log(`    (other processes used ${row.otherCpu.toFixed(0)}% CPU meanwhile: repeating)`);
-          await waitQuiet(5_000);
-          this.noiseSpentMs += Date.now() - t0 + row.seconds * 1000;
-          continue;
+    // Rounds interleave the setups (A, B, C, A, B, C, …) so that drift of the machine falls on all.
+    const rounds = Math.max(1, o.rounds ?? 1);
+    const measured = new Map<Variant, ConnectRow[]>();
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) this.log(`  S4 round ${round} of ${rounds}:`);
+      for (const { kind, variant } of setups) {
+        for (let attempt = 1; ; attempt++) {
+          this.lg.newSession(n + s4WarmUp(n));
+          const row = await this.withServer(kind, async (server) => {
+            await this.lg.prepare(kind, 0, n + s4WarmUp(n)); // tokens are signed before the clock starts
+            // Warm-up: the server's connect path compiled by the JIT before the clock starts, as in a
+            // server that has run a while (10,000 connects take 2 s here, the first ones interpreted).
+            await this.lg.connect(kind, server.port, n, n + s4WarmUp(n), subs, o.concurrencyPerWorker);
+            await this.lg.close();
+            await waitForConnections(server, 0);
+            const s0 = await server.stats();
+            const m0 = machineCpu();
+            const self0 = process.cpuUsage();
+            const c = await this.profiled(server, `S4-${n}-${variant}-attempt${attempt}`, () =>
+              this.lg.connect(kind, server.port, 0, n, subs, o.concurrencyPerWorker),
+            );
+            const s1 = await server.stats();
+            const m1 = machineCpu();
+            const self = process.cpuUsage(self0);
+            const serverCpu = cpuPercent(s0, s1);
+            const loadgenCpu = (c.cpuUs / (c.seconds * 1e6)) * 100;
+            const ticks = Math.max(1, m1.total - m0.total);
+            const wallUs = s1.wallUs - s0.wallUs;
+            const otherCpu = Math.max(
+              0,
+              ((m1.busy - m1.irq - (m0.busy - m0.irq)) / ticks) * CORES * 100 -
+                serverCpu -
+                (c.cpuUs / wallUs) * 100 -
+                ((self.user + self.system) / wallUs) * 100,
+            );
+            const r: ConnectRow = {
+              variant,
+              clients: n,
+              connected: c.connected,
+              failed: c.failed,
+              seconds: c.seconds,
+              perSec: c.connected / c.seconds,
+              setupP50: ms(c.setup.percentile(50)),
+              setupP99: ms(c.setup.percentile(99)),
+              serverCpu,
+              serverCpuPerConnUs: (s1.cpuUserUs - s0.cpuUserUs + s1.cpuSystemUs - s0.cpuSystemUs) / Math.max(1, c.connected),
+              ...(s0.perProcessUs !== undefined &&
+                s1.perProcessUs?.length === s0.perProcessUs.length && {
+                  processCpuPerConnUs: s1.perProcessUs.map((u, i) => (u - s0.perProcessUs![i]!) / Math.max(1, c.connected)),
+                }),
+              loadgenCpu,
+              otherCpu,
+              ...(c.firstError !== undefined && { firstError: c.firstError }),
+            };
+            this.log(
+              `  S4 ${VARIANT_LABEL[variant]}: ${c.connected}/${n} subscribed in ${c.seconds.toFixed(2)} s → ${Math.round(r.perSec)} conn/s ` +
+                `(setup p50 ${r.setupP50.toFixed(1)} ms, p99 ${r.setupP99.toFixed(1)} ms, server CPU ${r.serverCpu.toFixed(0)}% = ` +
+                `${r.serverCpuPerConnUs.toFixed(0)} µs/conn` +
+                (r.processCpuPerConnUs !== undefined ? ` (primary ${r.processCpuPerConnUs.map((u) => u.toFixed(0)).join(' + ')})` : '') +
+                `, loadgen CPU ${r.loadgenCpu.toFixed(0)}%, others ${otherCpu.toFixed(0)}%)` +
+                (c.failed > 0 ? `, ${c.failed} failed: ${c.firstError ?? ''}` : ''),
+            );
+            return r;
+          }, workersStart(variant));
+          if (row.otherCpu > NOISY_CPU && attempt < 3 && this.noiseSpentMs < this.opts.noiseBudgetSeconds * 1000) {
+            const t0 = Date.now();
+            this.log(`    (other processes used ${row.otherCpu.toFixed(0)}% CPU meanwhile: repeating)`);
+            await waitQuiet(5_000);
+            this.noiseSpentMs += Date.now() - t0 + row.seconds * 1000;
+            continue;
+          }
+          measured.set(variant, [...(measured.get(variant) ?? []), row]);
+          break;
         }
-        out.push(row);
-        break;
       }
+    }
+    for (const { variant } of setups) {
+      const rows = measured.get(variant) ?? [];
+      if (rows.length === 0) continue;
+      out.push(rows.length === 1 ? rows[0]! : medianRound(rows));
     }
     return out;
   }

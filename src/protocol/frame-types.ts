@@ -87,7 +87,3 @@ export function replyFrameType(kind: ReplyMsg['kind']): number {
   return kind === 'error' ? FrameType.unknown : COMMAND[kind];
 }
 
-/** True for the frame types of replies to commands (connect … send), false for pings and pushes. */
-export function isReplyFrameType(type: number): boolean {
-  return type >= FrameType.connect;
-}

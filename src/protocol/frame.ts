@@ -35,6 +35,8 @@ export class OutFrame {
    * reply, the ping). Set by the codec; the sender of an error reply names its command.
    */
   type: number;
+  /** A reply to a command (whatever its type says: an error reply to a command nobody could name is `unknown`). */
+  reply = false;
   private framedCache: Buffer | undefined;
 
   /** A JSON text message, or (as a Buffer) a binary one; `type`: its frame type (frame-types.ts). */

@@ -49,7 +49,9 @@ class JsonCodec implements ProtocolCodec {
   }
 
   reply(msg: ReplyMsg): OutFrame {
-    return new OutFrame(encodeReply(msg), replyFrameType(msg.kind));
+    const frame = new OutFrame(encodeReply(msg), replyFrameType(msg.kind));
+    frame.reply = true;
+    return frame;
   }
 
   push(msg: PushMsg): OutFrame {

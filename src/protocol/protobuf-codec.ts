@@ -31,6 +31,7 @@ class ProtobufCodec implements ProtocolCodec {
   reply(msg: ReplyMsg): OutFrame {
     const frame = encodeProtobufReply(msg);
     frame.type = replyFrameType(msg.kind);
+    frame.reply = true;
     return frame;
   }
 

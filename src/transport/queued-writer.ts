@@ -13,7 +13,6 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { OutFrame } from '../protocol/frame.js';
-import { isReplyFrameType } from '../protocol/frame-types.js';
 import { scheduleFlush, scheduleFlushAfter, type Flushable } from './flush-scheduler.js';
 
 /**
@@ -106,7 +105,7 @@ export abstract class QueuedWriter implements Flushable {
       this.scheduled = true;
       scheduleFlushAfter(this, this.writeDelay);
     }
-    if (this.repliesNow && !this.replyScheduled && isReplyFrameType(frame.type)) {
+    if (this.repliesNow && !this.replyScheduled && frame.reply) {
       // The delayed flush stays scheduled: it finds the queue empty, or what came after the reply.
       this.replyScheduled = true;
       scheduleFlush(

@@ -17,6 +17,7 @@ import type { PublicationContext } from 'centrifuge';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import { validateConfig } from '../../src/config/validate.js';
+import { MAX_JSON_DEPTH } from '../../src/protocol/json-depth.js';
 import { emulationClient, EMULATION_VARIANTS, payloadFor, valueFrom } from '../helpers/emulation.js';
 import { startGyre, until, type TestGyre } from '../helpers/gyre.js';
 import { once } from '../helpers/wait.js';
@@ -292,6 +293,29 @@ describe('client.reply_without_queue', () => {
     assert.deepEqual(s.got, [], 'the publication waits for the write delay (or a reply on its own connection)');
     await s.sub.presenceStats();
     assert.deepEqual(s.got, [{ waits: true }]);
+  });
+
+  test('error replies to commands the server cannot name, and ping replies, skip the delay too', async () => {
+    const ws = new WebSocket(gyre.wsUrl);
+    const replies: Array<{ id?: number; error?: { code: number } }> = [];
+    ws.on('message', (data: Buffer) => {
+      for (const line of data.toString('utf8').split('\n')) if (line.trim() !== '') replies.push(JSON.parse(line) as { id?: number });
+    });
+    await once(ws, 'open', 'raw WebSocket did not open');
+    try {
+      ws.send(JSON.stringify({ id: 1, connect: { token: await gyre.token('unnamed-commands') } }));
+      await until(() => replies.some((r) => r.id === 1), 'no connect reply within the wait (it waited for the 10-minute delay?)');
+      // An unknown method (104), a command nested too deep to be read (107), a ping command.
+      ws.send(JSON.stringify({ id: 2, frobnicate: {} }));
+      ws.send(`{"id":3,"rpc":{"data":${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}}}`);
+      ws.send(JSON.stringify({ id: 4, ping: {} }));
+      await until(() => [2, 3, 4].every((id) => replies.some((r) => r.id === id)), 'the error and ping replies waited for the write delay');
+      assert.equal(replies.find((r) => r.id === 2)?.error?.code, 104);
+      assert.equal(replies.find((r) => r.id === 3)?.error?.code, 107);
+      assert.equal(replies.find((r) => r.id === 4)?.error, undefined);
+    } finally {
+      ws.close();
+    }
   });
 
   for (const variant of EMULATION_VARIANTS.filter((v) => !v.protobuf)) {
