@@ -1012,6 +1012,7 @@ export function markdown(res: Results, chartFiles: Chart[], chartDir: string): s
     'node --expose-gc --import tsx bench/ab.ts --toggle prometheus   # A/B of one switch on S1 (prometheus, bufferutil), then --render',
     'node --import tsx bench/profile-summary.ts bench/results/profiles/S1-5000-gyre.cpuprofile   # top self time',
     'node --expose-gc --import tsx bench/heap-diff.ts gyre 3000 [--by-owner]   # heap per idle connection, by constructor (or by what holds it)',
+    'node --import tsx bench/connect-overhead.ts [--profile F.cpuprofile]   # Gyre\'s own CPU per connect + subscribe, no sockets',
     '```',
     '',
     `This run: \`${m.command}\`.${mergedNote(res)}`,

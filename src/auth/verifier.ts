@@ -73,11 +73,27 @@ class HmacSecret {
   }
 }
 
-/** Decodes strict base64url (no padding, no stray characters), or null. */
+/** The value of each base64url character, -1 for the others. */
+const BASE64URL_VALUE = (() => {
+  const table = new Int8Array(128).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+
+/**
+ * Decodes strict base64url, or null: only the alphabet (no padding, no stray characters), a length
+ * that whole bytes can have, and zero unused bits in the last character (one encoding per value).
+ */
 function base64url(text: string): Buffer | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const buf = Buffer.from(text, 'base64url');
-  return buf.toString('base64url') === text ? buf : null;
+  const rest = text.length % 4;
+  if (rest === 1) return null;
+  if (rest !== 0) {
+    const last = BASE64URL_VALUE[text.charCodeAt(text.length - 1)]!;
+    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return null;
+  }
+  return Buffer.from(text, 'base64url');
 }
 
 /**

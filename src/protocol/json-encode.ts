@@ -81,14 +81,14 @@ export function encodeError(id: number, error: ProtocolError): string {
   return `{"id":${id},"error":{"code":${error.code},"message":${q(error.message)}${temporary}}}`;
 }
 
-/** Appends `,"key":value` (JSON-encoded) when the value is defined. */
+/** Appends `,"key":value` (the value JSON-encoded) when the value is defined; `key` is a field name of the protocol, nothing to escape. */
 function field(key: string, value: unknown): string {
-  return value === undefined ? '' : `,${q(key)}:${q(value)}`;
+  return value === undefined ? '' : `,"${key}":${q(value)}`;
 }
 
-/** Appends `,"key":<payload>` when the payload is defined. */
+/** Appends `,"key":<payload>` when the payload is defined (`key` as for {@link field}). */
 function payloadField(key: string, value: Payload | undefined): string {
-  return value === undefined ? '' : `,${q(key)}:${payloadJson(value)}`;
+  return value === undefined ? '' : `,"${key}":${payloadJson(value)}`;
 }
 
 /** Joins `,"k":v` fragments into an object. */

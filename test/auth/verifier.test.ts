@@ -201,6 +201,18 @@ describe('algorithms and malformed tokens', () => {
     for (const token of bad) await rejectsInvalid(hmacVerifier().verifyConnectToken(token));
   });
 
+  it('rejects a second spelling of the same signature (nonzero unused bits in its last character)', async () => {
+    const good = await hs({ sub: 'u' });
+    const [h, p, s] = good.split('.') as [string, string, string];
+    // An HS256 signature is 32 bytes: 43 characters, the last one carrying 2 unused bits.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(s.at(-1)!);
+    const twin = `${s.slice(0, -1)}${alphabet[last ^ 1]}`;
+    assert.deepEqual(Buffer.from(twin, 'base64url'), Buffer.from(s, 'base64url'), 'both spellings decode to the same bytes');
+    assert.equal((await hmacVerifier().verifyConnectToken(good)).user, 'u');
+    await rejectsInvalid(hmacVerifier().verifyConnectToken(`${h}.${p}.${twin}`));
+  });
+
   it('rejects a signed payload that is not a JSON object', async () => {
     for (const payload of ['not json', '[1,2]', '"str"', 'null', '42']) {
       await rejectsInvalid(hmacVerifier().verifyConnectToken(await hsRaw(payload)), /payload/);
