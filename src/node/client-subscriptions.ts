@@ -362,11 +362,12 @@ export class ClientSubscriptions {
 
   // ---- expiry ----
 
-  /** Called by the connection's tick: refreshes (sub_refresh handler) or ends expired subscriptions. */
+  /** Remembers that a subscription has an expiry, so that `tick` looks from now on. */
   private noteExpiry(sub: ClientSubscription): void {
     if (sub.expireAt > 0) this.mayExpire = true;
   }
 
+  /** Called by the connection's tick: refreshes (sub_refresh handler) or ends expired subscriptions. */
   tick(now: number): void {
     // Most connections never hold an expiring subscription: nothing to look at once a second.
     if (!this.mayExpire) return;

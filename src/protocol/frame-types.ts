@@ -86,4 +86,3 @@ export function commandFrameType(method: CommandMethod): number {
 export function replyFrameType(kind: ReplyMsg['kind']): number {
   return kind === 'error' ? FrameType.unknown : COMMAND[kind];
 }
-
