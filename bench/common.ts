@@ -235,10 +235,12 @@ export interface ConnectCommand {
   transport?: ClientTransport;
   /** The server joins messages into one frame (`client.write_delay`): look for pings among them. */
   joinedFrames?: boolean;
+  /** Socket.IO only: send the client's JWT in the CONNECT packet (`auth: { token }`). */
+  sioToken?: boolean;
 }
 
 export type WorkerCommand =
-  | { type: 'prepare'; server: ServerKind; from: number; to: number }
+  | { type: 'prepare'; from: number; to: number }
   | ConnectCommand
   /**
    * Starts a step: publications seqStart.. seqStart+count-1. Those with

@@ -91,7 +91,7 @@ export class ServerProcess {
    * environment, `opts.label` names it in forwarded output.
    */
   static async start(kind: ServerKind, log: Log, opts: ServerStart = {}): Promise<ServerProcess> {
-    if (kind === 'gyre') ensureGyreBuild(log);
+    if (kind !== 'raw') ensureGyreBuild(log); // the Socket.IO server verifies tokens with Gyre's verifier
     const args = ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, SERVER_SCRIPT[kind]), ...(opts.args ?? [])];
     const child = spawn(process.execPath, args, {
       cwd: REPO_DIR,
@@ -421,15 +421,20 @@ export class LoadGen {
     return out;
   }
 
-  /** Signs what clients [from, to) need before connecting (Gyre tokens), outside any timing. */
-  async prepare(server: ServerKind, from: number, to: number): Promise<void> {
-    await Promise.all(this.split(from, to).map((p) => p.w.call({ type: 'prepare', server, from: p.from, to: p.to })));
+  /**
+   * Signs what clients [from, to) need before connecting (their tokens: Gyre's always, Socket.IO's
+   * with `token`), outside any timing.
+   */
+  async prepare(server: ServerKind, from: number, to: number, token = server === 'gyre'): Promise<void> {
+    if (!token) return;
+    await Promise.all(this.split(from, to).map((p) => p.w.call({ type: 'prepare', from: p.from, to: p.to })));
   }
 
   /**
    * Connects clients [from, to) (those already open are kept, whatever protocol they speak) and waits
    * until all are subscribed. `protocol`: Gyre's client protocol (default json); `transport`: Gyre's
-   * client transport (default websocket; `mixed`: client i as MIXED_MODES[i % 4]).
+   * client transport (default websocket; `mixed`: client i as MIXED_MODES[i % 4]); `token`: Socket.IO
+   * clients send a JWT in their CONNECT packet (Gyre's always connect with one).
    */
   async connect(
     server: ServerKind,
@@ -441,8 +446,9 @@ export class LoadGen {
     protocol: ClientProtocol = 'json',
     transport: ClientTransport = 'websocket',
     joinedFrames = false,
+    token = server === 'gyre',
   ): Promise<ConnectResult> {
-    await this.prepare(server, from, to);
+    await this.prepare(server, from, to, token);
     const reports = await Promise.all(
       this.split(from, to).map((p) =>
         p.w.call<ConnectReport>({
@@ -457,6 +463,7 @@ export class LoadGen {
           protocol,
           transport,
           ...(joinedFrames && { joinedFrames }),
+          ...(token && server === 'sio' && { sioToken: true }),
         }),
       ),
     );

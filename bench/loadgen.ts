@@ -486,7 +486,8 @@ function openClient(cmd: ConnectCommand, index: number): Promise<void> {
     } else if (cmd.server === 'sio') {
       ev.on('message', (data: Buffer) => {
         const s = data.toString();
-        if (s.startsWith('0')) ws.send('40');
+        // socket.io-client's CONNECT, with `auth: { token }` when the client has one.
+        if (s.startsWith('0')) ws.send(cmd.sioToken === true ? `40${JSON.stringify({ token: tokens.get(index) ?? '' })}` : '40');
         else if (s.startsWith('40')) ws.send('421' + JSON.stringify(['join', channels]));
         else if (s.startsWith('431')) live();
         else if (s === '2') ws.send('3');
@@ -561,8 +562,7 @@ async function connect(cmd: ConnectCommand): Promise<ConnectReport> {
   };
 }
 
-async function prepare(server: ServerKind, from: number, to: number): Promise<void> {
-  if (server !== 'gyre') return;
+async function prepare(from: number, to: number): Promise<void> {
   const todo: number[] = [];
   for (let i = from; i < to; i++) if (!tokens.has(i)) todo.push(i);
   for (let k = 0; k < todo.length; k += 500) {
@@ -636,7 +636,7 @@ process.on('message', (cmd: WorkerCommand) => {
   const run = async (): Promise<WorkerReply> => {
     switch (cmd.type) {
       case 'prepare':
-        await prepare(cmd.server, cmd.from, cmd.to);
+        await prepare(cmd.from, cmd.to);
         return { type: 'prepared' };
       case 'connect':
         return connect(cmd);

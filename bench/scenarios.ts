@@ -47,7 +47,8 @@ export type Variant =
   | 'gyre-w2-none'
   | 'gyre-w3'
   | 'raw'
-  | 'sio';
+  | 'sio'
+  | 'sio-jwt';
 
 /** The `gyre serve --workers N` variant of N workers (0: the single-process `gyre`). */
 export function workersVariant(n: number): Variant {
@@ -78,6 +79,15 @@ export function workersStart(v: Variant): ServerStart {
   };
 }
 
+/**
+ * How to start the server of a variant: {@link workersStart}, and for `sio-jwt` a Socket.IO server
+ * that refuses clients without a valid token (so that each measured client was verified).
+ */
+export function variantStart(v: Variant): ServerStart {
+  if (v === 'sio-jwt') return { args: ['--require-token'], label: 'sio server (token required)' };
+  return workersStart(v);
+}
+
 export const VARIANT_LABEL: Readonly<Record<Variant, string>> = {
   gyre: 'Gyre',
   'gyre-http': 'Gyre (HTTP API)',
@@ -93,6 +103,7 @@ export const VARIANT_LABEL: Readonly<Record<Variant, string>> = {
   'gyre-mixed': 'Gyre (mixed transports)',
   raw: SERVER_LABEL.raw,
   sio: SERVER_LABEL.sio,
+  'sio-jwt': `${SERVER_LABEL.sio} (JWT)`,
 };
 
 /**
@@ -996,6 +1007,8 @@ export class Bench {
     const setups: Array<{ kind: ServerKind; variant: Variant }> = [];
     for (const kind of this.opts.servers) {
       setups.push({ kind, variant: kind });
+      // Socket.IO twice: without authentication, and authenticating a JWT as Gyre does (the target's).
+      if (kind === 'sio') setups.push({ kind, variant: 'sio-jwt' });
       if (kind !== 'gyre') continue;
       for (const w of o.workers ?? []) if (w > 0) setups.push({ kind, variant: workersVariant(w) });
       if (o.schedNone === true) setups.push({ kind, variant: 'gyre-w2-none' });
@@ -1008,18 +1021,19 @@ export class Bench {
       for (const { kind, variant } of setups) {
         for (let attempt = 1; ; attempt++) {
           this.lg.newSession(n + s4WarmUp(n));
+          const token = kind === 'gyre' || variant === 'sio-jwt';
           const row = await this.withServer(kind, async (server) => {
-            await this.lg.prepare(kind, 0, n + s4WarmUp(n)); // tokens are signed before the clock starts
+            await this.lg.prepare(kind, 0, n + s4WarmUp(n), token); // tokens are signed before the clock starts
             // Warm-up: the server's connect path compiled by the JIT before the clock starts, as in a
             // server that has run a while (10,000 connects take 2 s here, the first ones interpreted).
-            await this.lg.connect(kind, server.port, n, n + s4WarmUp(n), subs, o.concurrencyPerWorker);
+            await this.lg.connect(kind, server.port, n, n + s4WarmUp(n), subs, o.concurrencyPerWorker, 'json', 'websocket', false, token);
             await this.lg.close();
             await waitForConnections(server, 0);
             const s0 = await server.stats();
             const m0 = machineCpu();
             const self0 = process.cpuUsage();
             const c = await this.profiled(server, `S4-${n}-${variant}-attempt${attempt}`, () =>
-              this.lg.connect(kind, server.port, 0, n, subs, o.concurrencyPerWorker),
+              this.lg.connect(kind, server.port, 0, n, subs, o.concurrencyPerWorker, 'json', 'websocket', false, token),
             );
             const s1 = await server.stats();
             const m1 = machineCpu();
@@ -1063,7 +1077,7 @@ export class Bench {
                 (c.failed > 0 ? `, ${c.failed} failed: ${c.firstError ?? ''}` : ''),
             );
             return r;
-          }, workersStart(variant));
+          }, variantStart(variant));
           if (row.otherCpu > NOISY_CPU && attempt < 3 && this.noiseSpentMs < this.opts.noiseBudgetSeconds * 1000) {
             const t0 = Date.now();
             this.log(`    (other processes used ${row.otherCpu.toFixed(0)}% CPU meanwhile: repeating)`);
