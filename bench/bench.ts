@@ -91,7 +91,8 @@ export function defaultOptions(quick: boolean, openFileLimit: number, log: Log):
           stepSeconds: 2,
           maxSteps: 8,
           resolution: 1.2,
-          relay: { subscribers: 100, rates: [1000, 4000] },
+          // Three worker counts: the report fits a cost per publication and one per worker.
+          relay: { subscribers: 100, rates: [1000, 4000], workers: [1, 2, 3] },
         },
         maxP99Ms: 250,
         maxP99UsPerSubscriber: 40,

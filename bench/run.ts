@@ -125,6 +125,7 @@ if (values.subscribers !== undefined) opts.s1.subscribers = opts.s6.subscribers 
 if (values.rates !== undefined) opts.s1.fixedRates = opts.s6.fixedRates = values.rates.split(',').map(Number);
 if (values.workers !== undefined) {
   opts.s6.workers = values.workers.split(',').map(Number);
+  if (opts.s6.relay !== undefined) delete opts.s6.relay.workers; // the relay rows follow --workers too
   // S4: the one-process row always, plus a row per N > 0 (and no scheduling-policy variant).
   opts.s4.workers = opts.s6.workers.filter((w) => w > 0);
   opts.s4.schedNone = false;

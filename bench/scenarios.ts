@@ -177,10 +177,12 @@ export interface BenchOptions {
     resolution: number;
     fixedRates?: number[];
     /**
-     * The primary's relay cost: for each worker count of `workers` above 0, this few subscribers
-     * (the workers' fan-out small) and these publication rates; the primary's CPU per publication.
+     * The primary's relay cost: for each worker count of `relay.workers` (default: those of
+     * `workers` above 0), this few subscribers (the workers' fan-out small) and these publication
+     * rates; the primary's CPU per publication. Several counts let the report tell the cost per
+     * publication from the cost per publication per worker.
      */
-    relay?: { subscribers: number; rates: number[] };
+    relay?: { subscribers: number; rates: number[]; workers?: number[] };
   };
   s5: {
     /** Subscribers of the one channel in total (split evenly over the nodes). */
@@ -1258,7 +1260,7 @@ export class Bench {
     const relay = o.relay;
     if (relay !== undefined && relay.rates.length > 0) {
       this.log(`  S6 relay cost: ${relay.subscribers} subscribers, ${relay.rates.join(', ')} publications/s`);
-      for (const w of o.workers.filter((x) => x > 0)) {
+      for (const w of (relay.workers ?? o.workers).filter((x) => x > 0)) {
         const v = workersVariant(w);
         const n = relay.subscribers;
         this.lg.newSession(n);
